@@ -1,0 +1,5 @@
+#![no_main]
+//! Placeholder: filled in with the wal_reader target.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|_data: &[u8]| {});
