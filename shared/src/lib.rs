@@ -11,8 +11,10 @@ pub mod chunk;
 pub mod datadir;
 pub mod fts;
 pub mod ids;
+pub mod meta;
 pub mod row;
 pub mod schema;
+pub mod time;
 pub mod wal;
 
 pub use ids::{BatchId, ChunkId, HourId, Seq};
