@@ -1,0 +1,152 @@
+//! Start-up recovery: brings the data directory back to a consistent state after any crash.
+//!
+//! | found | meaning | action |
+//! |---|---|---|
+//! | `*.tmp` | a publish did not finish | delete |
+//! | `.idx` without `.col` | crash between the two renames | delete the `.idx` (its WAL is still there) |
+//! | WAL and committed chunk of the same number | crash after publish, before the WAL delete | delete the WAL |
+//! | WAL without chunk, in a past hour or not the newest WAL | build never ran or did not finish | queue a build |
+//! | newest WAL of the current hour | the writer was appending to it | truncate a torn tail, keep appending |
+//! | past hour without `meta.json` | seal never ran | queue a seal (after its builds) |
+//!
+//! Recovery also finds the highest sequence number used and the batch ids of the last hours.
+
+use std::fs;
+
+use opentrace_shared::chunk::ChunkReader;
+use opentrace_shared::datadir::{Problem, scan};
+use opentrace_shared::meta::HourMeta;
+use opentrace_shared::time::now_micros;
+use opentrace_shared::wal::{WalRecord, WalWriter, read_records};
+use opentrace_shared::{HourId, Seq};
+
+use super::builder::BuildJob;
+use super::dedupe::Dedupe;
+use super::error::EngineError;
+use super::writer::{ActiveWal, WriterStart};
+use super::EngineConfig;
+
+/// What the engine starts from.
+pub(crate) struct Recovered {
+    pub writer_start: WriterStart,
+    pub pending_jobs: Vec<BuildJob>,
+    pub dedupe: Dedupe,
+}
+
+/// Repairs the data directory and reports where to resume.
+pub(crate) fn recover(cfg: &EngineConfig) -> Result<Recovered, EngineError> {
+    let dd = &cfg.data_dir;
+    fs::create_dir_all(dd.logs_dir())?;
+    let s = scan(dd)?;
+    for p in &s.problems {
+        match p {
+            Problem::StrayTmp(path) | Problem::OrphanIndex(path) => {
+                tracing::warn!("recovery: removing {}", path.display());
+                fs::remove_file(path)?;
+            }
+            other => tracing::warn!("recovery: leaving {:?}", other),
+        }
+    }
+    let current = HourId::from_micros(now_micros());
+    let dedupe_from = HourId(current.0 - i64::from(cfg.dedupe_hours.max(1)) + 1);
+    let dedupe = Dedupe::default();
+    let mut max_seq: Option<Seq> = None;
+    let mut jobs = Vec::new();
+    let mut active = None;
+    let mut last_hour = None;
+    let bump = |m: &mut Option<Seq>, s: Seq| {
+        if m.is_none_or(|cur| s > cur) {
+            *m = Some(s);
+        }
+    };
+    for h in &s.hours {
+        let meta = h
+            .meta
+            .as_ref()
+            .and_then(|m| fs::read(&m.path).ok())
+            .and_then(|b| HourMeta::from_json(&b).ok());
+        let need_chunks = meta.is_none() || h.hour >= dedupe_from;
+        if let Some(range) = meta.as_ref().and_then(|m| m.seq) {
+            bump(&mut max_seq, Seq(range.max.max(0) as u64));
+        }
+        if need_chunks {
+            for c in h.committed_chunks() {
+                let Some(col) = &c.col else { continue };
+                let bytes = match fs::read(&col.path) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::error!("recovery: cannot read {}: {e}", col.path.display());
+                        continue;
+                    }
+                };
+                let reader = match ChunkReader::open(&bytes) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!("recovery: corrupt chunk {}: {e}", col.path.display());
+                        continue;
+                    }
+                };
+                if reader.row_count() > 0 {
+                    bump(&mut max_seq, reader.zone_map().max_seq);
+                }
+                if h.hour >= dedupe_from
+                    && let Ok(batches) = reader.batches()
+                {
+                    for (id, _first, n) in batches {
+                        dedupe.insert(id, n, h.hour);
+                    }
+                }
+            }
+        }
+        let newest_wal = h.wals.last().map(|(c, _)| *c);
+        for (cid, info) in &h.wals {
+            if h.chunks.iter().any(|c| c.id == *cid && c.is_committed()) {
+                tracing::warn!("recovery: chunk {cid} of {} already built, removing its WAL", h.hour);
+                fs::remove_file(&info.path)?;
+                continue;
+            }
+            let records: Vec<WalRecord>;
+            if h.hour == current && Some(*cid) == newest_wal && !h.is_sealed() {
+                let (w, rec) = WalWriter::open_existing(&info.path)?;
+                records = rec.records;
+                let rows = records.iter().map(|r| r.rows.len() as u64).sum();
+                active = Some(ActiveWal {
+                    hour: h.hour,
+                    chunk: *cid,
+                    wal: w,
+                    rows,
+                });
+            } else {
+                let bytes = fs::read(&info.path)?;
+                records = read_records(&bytes).0;
+                jobs.push(BuildJob::Build {
+                    hour: h.hour,
+                    chunk: *cid,
+                });
+            }
+            for r in &records {
+                if let Some(last) = r.rows.last() {
+                    bump(&mut max_seq, last.seq);
+                }
+                if let Some(id) = &r.batch_id {
+                    dedupe.insert(id.clone(), r.rows.len() as u32, h.hour);
+                }
+            }
+        }
+        if h.hour < current && (!h.is_sealed() || !h.wals.is_empty()) {
+            jobs.push(BuildJob::Seal { hour: h.hour });
+        }
+        if h.hour == current {
+            last_hour = Some(h.hour);
+        }
+    }
+    Ok(Recovered {
+        writer_start: WriterStart {
+            next_seq: max_seq.map_or(Seq(1), Seq::next),
+            active,
+            last_hour,
+        },
+        pending_jobs: jobs,
+        dedupe,
+    })
+}
