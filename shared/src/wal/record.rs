@@ -403,6 +403,31 @@ mod tests {
         ));
     }
 
+    /// The worked example of `docs/format/wal.md`, byte for byte.
+    #[test]
+    fn golden_example_from_format_doc() {
+        let rec = WalRecord {
+            batch_id: None,
+            rows: vec![Row {
+                seq: Seq(7),
+                ts: 1,
+                received_at: 1,
+                level: Level::Info,
+                ..Row::default()
+            }],
+        };
+        let mut payload = vec![
+            0x00, 0x07, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0x02, 0x02,
+        ];
+        payload.extend_from_slice(&[0x04, b'i', b'n', b'f', b'o', 0, 0, 0, 0]);
+        let mut buf = Vec::new();
+        encode_record(&rec, &mut buf).unwrap();
+        assert_eq!(&buf[0..4], &[0x1A, 0, 0, 0]);
+        assert_eq!(&buf[4..8], &crc32c::crc32c(&payload).to_le_bytes());
+        assert_eq!(&buf[FRAME_HEADER_LEN..], &payload[..]);
+        assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
+    }
+
     #[test]
     fn huge_row_count_is_rejected_before_allocating() {
         let mut p = vec![0u8];
