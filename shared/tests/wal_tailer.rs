@@ -221,3 +221,35 @@ fn vanished_is_typed_and_comes_after_the_last_records() {
     std::fs::rename(&other, &path).unwrap();
     assert!(t.poll().unwrap_err().is_vanished());
 }
+
+#[test]
+fn crc_valid_undecodable_record_is_corrupt_after_the_good_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal_005.log");
+    let recs = sample_records(35, 2, 3);
+    let mut w = WalWriter::create(&path, HourId(2), ChunkId(5)).unwrap();
+    for r in &recs {
+        w.append(r).unwrap();
+    }
+    let bad_at = w.len();
+    drop(w);
+    // Payload with a batch id that is not UTF-8, framed with a correct CRC.
+    let mut payload = vec![3u8, 0xff, 0xfe];
+    payload.extend_from_slice(&0u64.to_le_bytes());
+    payload.push(0);
+    let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+    f.write_all(&(payload.len() as u32).to_le_bytes()).unwrap();
+    f.write_all(&crc32c::crc32c(&payload).to_le_bytes())
+        .unwrap();
+    f.write_all(&payload).unwrap();
+
+    let mut t = WalTailer::open(&path).unwrap();
+    assert_eq!(t.poll().unwrap(), recs);
+    match t.poll().unwrap_err() {
+        WalError::Corrupt { offset, reason } => {
+            assert_eq!(offset, bad_at);
+            assert_eq!(reason, opentrace_shared::wal::CorruptReason::BatchIdUtf8);
+        }
+        other => panic!("unexpected {other}"),
+    }
+}
