@@ -13,6 +13,9 @@ pub mod fts;
 pub mod ids;
 pub mod row;
 pub mod schema;
+#[cfg(feature = "testdata")]
+#[doc(hidden)]
+pub mod testdata;
 pub mod wal;
 
 pub use ids::{BatchId, ChunkId, HourId, Seq};

@@ -25,13 +25,16 @@ pub struct ChunkOptions {
     pub text_level: i32,
     /// zstd level for integer varints, string lengths, presence bitmaps and batch ids.
     pub small_level: i32,
+    /// Long-distance matching window (log2 bytes) for text; 0 = off.
+    pub text_window_log: u32,
 }
 
 impl Default for ChunkOptions {
     fn default() -> ChunkOptions {
         ChunkOptions {
-            text_level: 7,
+            text_level: 5,
             small_level: 3,
+            text_window_log: 24,
         }
     }
 }
@@ -175,7 +178,7 @@ impl ChunkBuilder {
         }
         let rows = self.rows;
         let mut zs = Zstd::new(self.options.small_level);
-        let mut zt = Zstd::new(self.options.text_level);
+        let mut zt = Zstd::with_window(self.options.text_level, self.options.text_window_log);
         put_header(out);
         debug_assert_eq!(out.len(), HEADER_LEN);
 

@@ -30,7 +30,7 @@ impl Bitmap {
     pub fn filled(len: usize, value: bool) -> Bitmap {
         let mut words = vec![if value { u64::MAX } else { 0 }; len.div_ceil(64)];
         if value
-            && len % 64 != 0
+            && !len.is_multiple_of(64)
             && let Some(last) = words.last_mut()
         {
             *last = (1u64 << (len % 64)) - 1;
@@ -40,7 +40,7 @@ impl Bitmap {
 
     /// Appends one bit.
     pub fn push(&mut self, bit: bool) {
-        if self.len % 64 == 0 {
+        if self.len.is_multiple_of(64) {
             self.words.push(0);
         }
         if bit && let Some(w) = self.words.last_mut() {
@@ -108,7 +108,7 @@ impl Bitmap {
                 u64::from_le_bytes(a)
             })
             .collect();
-        if len % 64 != 0
+        if !len.is_multiple_of(64)
             && let Some(last) = words.last_mut()
         {
             *last &= (1u64 << (len % 64)) - 1;

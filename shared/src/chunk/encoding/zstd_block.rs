@@ -31,10 +31,24 @@ impl std::fmt::Debug for Zstd {
 impl Zstd {
     /// A compressor at `level` (1..=22). If zstd cannot set up, sections are stored raw.
     pub fn new(level: i32) -> Zstd {
-        Zstd {
-            level,
-            inner: zstd::bulk::Compressor::new(level).ok(),
-        }
+        Zstd::with_window(level, 0)
+    }
+
+    /// A compressor at `level` with long-distance matching over a `2^window_log`-byte
+    /// window (`window_log` 0 keeps the level's defaults). Frames with a window above 2^27
+    /// would need a special flag to decode, so the window is capped at 2^27.
+    pub fn with_window(level: i32, window_log: u32) -> Zstd {
+        let inner = zstd::bulk::Compressor::new(level).ok().and_then(|mut c| {
+            if window_log > 0 {
+                use zstd::zstd_safe::CParameter;
+                c.set_parameter(CParameter::EnableLongDistanceMatching(true))
+                    .ok()?;
+                c.set_parameter(CParameter::WindowLog(window_log.min(27)))
+                    .ok()?;
+            }
+            Some(c)
+        });
+        Zstd { level, inner }
     }
 
     /// The configured level.
