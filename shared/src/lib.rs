@@ -14,6 +14,9 @@ pub mod ids;
 pub mod meta;
 pub mod row;
 pub mod schema;
+#[cfg(feature = "testdata")]
+#[doc(hidden)]
+pub mod testdata;
 pub mod time;
 pub mod wal;
 

@@ -1,0 +1,275 @@
+//! Whole-chunk round trips: random rows, edge-case rows, empty and one-row chunks, batches,
+//! zone map, and `filter_eq` against a brute-force scan.
+
+use opentrace_shared::chunk::{ChunkBuilder, ChunkError, ChunkReader, PresenceKind, ValueEncoding};
+use opentrace_shared::schema::LogicalType;
+use opentrace_shared::{BatchId, COLUMNS, Col, Row, Seq, Value, ValueRef, testdata};
+use proptest::prelude::*;
+
+fn build(rows: &[Row]) -> Vec<u8> {
+    let mut b = ChunkBuilder::new();
+    for r in rows {
+        b.push(r);
+    }
+    assert_eq!(b.len(), rows.len());
+    b.finish().unwrap()
+}
+
+fn check_round_trip(rows: &[Row]) -> Vec<u8> {
+    let bytes = build(rows);
+    let r = ChunkReader::open(&bytes).unwrap();
+    assert_eq!(r.row_count() as usize, rows.len());
+    assert_eq!(r.rows().unwrap(), rows);
+    for c in Col::all() {
+        let col = r.column(c).unwrap();
+        assert_eq!(col.len(), rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(col.get(i), row.get(c), "column {} row {i}", c.name());
+            assert_eq!(col.is_null(i), row.get(c).is_null());
+        }
+        assert_eq!(
+            r.zone_map().column(c).unwrap().null_count as usize,
+            rows.iter().filter(|x| x.get(c).is_null()).count()
+        );
+    }
+    if let Some(i) = rows.len().checked_sub(1) {
+        assert_eq!(r.row(i as u32).unwrap(), rows[i]);
+    }
+    assert!(matches!(
+        r.row(rows.len() as u32),
+        Err(ChunkError::RowOutOfRange { .. })
+    ));
+    bytes
+}
+
+/// A strategy for one column value of the right type (nulls where allowed).
+fn value_for(col: Col) -> BoxedStrategy<Value> {
+    let def = col.def();
+    let v: BoxedStrategy<Value> = match (col, def.ty) {
+        (Col::Level, _) => prop::sample::select(vec!["trace", "debug", "info", "warn", "error", "fatal"])
+            .prop_map(|s| Value::Str(s.into()))
+            .boxed(),
+        (_, LogicalType::Bool) => any::<bool>().prop_map(Value::Bool).boxed(),
+        (_, LogicalType::Str | LogicalType::Json) => prop_oneof![
+            3 => prop::sample::select(vec!["", "a", "b", "GET", "ünïcødé ✓", "日本語"]).prop_map(|s| Value::Str(s.into())),
+            1 => "\\PC{0,30}".prop_map(Value::Str),
+        ]
+        .boxed(),
+        _ => prop_oneof![
+            3 => (-5i64..5).prop_map(Value::Int),
+            1 => Just(Value::Int(i64::MIN)),
+            1 => Just(Value::Int(i64::MAX)),
+            2 => any::<i64>().prop_map(Value::Int),
+        ]
+        .boxed(),
+    };
+    if def.nullable {
+        prop_oneof![1 => Just(Value::Null), 2 => v].boxed()
+    } else {
+        v
+    }
+}
+
+fn row_strategy() -> impl Strategy<Value = Row> {
+    let cols: Vec<BoxedStrategy<Value>> = Col::all().map(value_for).collect();
+    cols.prop_map(|vals| {
+        let mut r = Row::default();
+        for (def, v) in COLUMNS.iter().zip(vals) {
+            r.set(def.col, v).unwrap();
+        }
+        r
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn random_rows_round_trip(rows in proptest::collection::vec(row_strategy(), 0..40)) {
+        check_round_trip(&rows);
+    }
+
+    #[test]
+    fn filter_eq_matches_brute_force(rows in proptest::collection::vec(row_strategy(), 1..60), pick in any::<prop::sample::Index>()) {
+        let bytes = build(&rows);
+        let r = ChunkReader::open(&bytes).unwrap();
+        let probe_row = &rows[pick.index(rows.len())];
+        for c in Col::all() {
+            let probes = [probe_row.get(c), ValueRef::Null, ValueRef::Str("not-there"), ValueRef::Int(123_456_789)];
+            for v in probes {
+                let got = r.filter_eq(c, v).unwrap();
+                let want: Vec<u32> = rows.iter().enumerate().filter(|(_, x)| x.get(c) == v).map(|(i, _)| i as u32).collect();
+                prop_assert_eq!(got.as_slice(), &want[..], "column {} value {:?}", c.name(), v);
+            }
+        }
+    }
+}
+
+#[test]
+fn zero_row_chunk_is_supported() {
+    let bytes = check_round_trip(&[]);
+    let r = ChunkReader::open(&bytes).unwrap();
+    assert_eq!(r.zone_map().ts, None);
+    assert_eq!(r.zone_map().seq, None);
+    assert!(r.batches().unwrap().is_empty());
+    // Every column block of an empty chunk is the two-byte "all null, no values" block.
+    for c in Col::all() {
+        assert_eq!(r.column_size(c), 2, "{}", c.name());
+    }
+}
+
+#[test]
+fn one_row_chunk() {
+    let row = Row {
+        seq: Seq(u64::MAX),
+        ts: i64::MIN,
+        received_at: i64::MAX,
+        message: "x".repeat(3),
+        body: Some("{}".into()),
+        ..Row::default()
+    };
+    let bytes = check_round_trip(std::slice::from_ref(&row));
+    let r = ChunkReader::open(&bytes).unwrap();
+    let z = r.zone_map();
+    assert_eq!(z.seq.unwrap().max, Seq(u64::MAX));
+    assert_eq!(z.ts.unwrap().min, i64::MIN);
+    assert_eq!(z.received_at.unwrap().max, i64::MAX);
+}
+
+#[test]
+fn all_null_and_constant_columns_are_nearly_free() {
+    let rows: Vec<Row> = (0..1000)
+        .map(|i| Row {
+            seq: Seq(i),
+            service: "api".into(),
+            ..Row::default()
+        })
+        .collect();
+    let bytes = check_round_trip(&rows);
+    let r = ChunkReader::open(&bytes).unwrap();
+    let e = r.encoding(Col::Body).unwrap();
+    assert_eq!(
+        (e.presence, e.values),
+        (PresenceKind::AllNull, ValueEncoding::None)
+    );
+    assert!(r.column_size(Col::Body) <= 2);
+    assert_eq!(
+        r.encoding(Col::Service).unwrap().values,
+        ValueEncoding::StrConst
+    );
+    assert!(r.column_size(Col::Seq) <= 8);
+    assert_eq!(
+        r.dictionary(Col::Service).unwrap(),
+        Some(vec!["api".to_string()])
+    );
+    assert_eq!(
+        r.filter_eq(Col::Service, ValueRef::Str("api"))
+            .unwrap()
+            .len(),
+        1000
+    );
+    assert!(
+        r.filter_eq(Col::Service, ValueRef::Str("web"))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn megabyte_strings_and_unicode() {
+    let big = "ß∂ƒ©˙∆˚¬ long text 🚀 ".repeat(60_000);
+    assert!(big.len() > 1_000_000);
+    let rows = vec![
+        Row {
+            message: big.clone(),
+            body: Some(format!("{{\"s\":\"{big}\"}}")),
+            ..Row::default()
+        },
+        Row {
+            message: "短い".into(),
+            ..Row::default()
+        },
+        Row {
+            message: big,
+            error_message: Some("é".into()),
+            ..Row::default()
+        },
+    ];
+    check_round_trip(&rows);
+}
+
+#[test]
+fn batches_round_trip() {
+    let mut b = ChunkBuilder::new();
+    let mut expect = Vec::new();
+    let mut seq = 10u64;
+    for (i, n) in [3u32, 1, 5].into_iter().enumerate() {
+        let id = if i == 1 {
+            BatchId("custom batch ✓".into())
+        } else {
+            BatchId(format!("9c1e0a52-6b0e-4f57-9d1e-3c2f1b7a8e1{i}"))
+        };
+        b.push_batch(&id, Seq(seq), n);
+        for _ in 0..n {
+            b.push(&Row {
+                seq: Seq(seq),
+                ..Row::default()
+            });
+            seq += 1;
+        }
+        expect.push((id, Seq(seq - u64::from(n)), n));
+    }
+    let bytes = b.finish().unwrap();
+    let r = ChunkReader::open(&bytes).unwrap();
+    assert_eq!(r.batches().unwrap(), expect);
+    assert_eq!(r.row_count(), 9);
+}
+
+#[test]
+fn realistic_rows_round_trip_with_dictionaries() {
+    let msgs = testdata::load_messages(&testdata::default_loghub_dir());
+    let rows = testdata::generate(3000, 1, &msgs);
+    let bytes = check_round_trip(&rows);
+    let r = ChunkReader::open(&bytes).unwrap();
+    for c in [Col::Level, Col::Service, Col::Route, Col::Method] {
+        assert!(
+            r.encoding(c).unwrap().values.is_dictionary(),
+            "{}",
+            c.name()
+        );
+        let dict = r.dictionary(c).unwrap().unwrap();
+        let mut sorted = dict.clone();
+        sorted.sort();
+        assert_eq!(dict, sorted);
+        for v in dict.iter().map(String::as_str).chain(["absent"]) {
+            let want: Vec<u32> = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.get(c) == ValueRef::Str(v))
+                .map(|(i, _)| i as u32)
+                .collect();
+            assert_eq!(
+                r.filter_eq(c, ValueRef::Str(v)).unwrap().as_slice(),
+                &want[..]
+            );
+        }
+    }
+    let status = r.filter_eq(Col::Status, ValueRef::Int(200)).unwrap();
+    assert_eq!(
+        status.len(),
+        rows.iter().filter(|x| x.status == Some(200)).count()
+    );
+    let z = r.zone_map();
+    assert_eq!(z.ts.unwrap().min, rows.iter().map(|x| x.ts).min().unwrap());
+    assert_eq!(
+        z.received_at.unwrap().max,
+        rows.iter().map(|x| x.received_at).max().unwrap()
+    );
+    assert_eq!(z.seq.unwrap().min, rows[0].seq);
+    // Writing into an io::Write produces the same bytes.
+    let mut b = ChunkBuilder::new();
+    rows.iter().for_each(|x| b.push(x));
+    let mut out = Vec::new();
+    b.write_to(&mut out).unwrap();
+    assert_eq!(out, bytes);
+}
