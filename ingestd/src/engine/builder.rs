@@ -16,7 +16,7 @@ use opentrace_shared::datadir::{DataDir, fsync_dir, publish_chunk, publish_file,
 use opentrace_shared::fts::IndexBuilder;
 use opentrace_shared::meta::{HourMetaBuilder, MetaRow, Range};
 use opentrace_shared::time::now_micros;
-use opentrace_shared::wal::read_records;
+use opentrace_shared::wal::read_wal;
 use opentrace_shared::{ChunkId, Col, HourId, Level, Seq, ValueRef};
 use tokio::sync::oneshot;
 
@@ -85,8 +85,16 @@ pub(crate) fn build_chunk(
     let wal_path = dd.wal_path(hour, chunk);
     let dir = dd.hour_dir(hour);
     let bytes = fs::read(&wal_path)?;
-    let (records, _tail) = read_records(&bytes);
+    let contents = read_wal(&bytes)?;
     drop(bytes);
+    if contents.tail.stop.is_torn() {
+        tracing::warn!(
+            "WAL {} of {hour} has {} torn bytes at its end; building from its complete records",
+            chunk,
+            contents.tail.torn_bytes
+        );
+    }
+    let records = contents.records;
     let mut cb = ChunkBuilder::new();
     let mut ib = IndexBuilder::new();
     let mut n: u32 = 0;

@@ -17,7 +17,7 @@ use opentrace_shared::chunk::ChunkReader;
 use opentrace_shared::datadir::{Problem, scan};
 use opentrace_shared::meta::HourMeta;
 use opentrace_shared::time::now_micros;
-use opentrace_shared::wal::{WalRecord, WalWriter, read_records};
+use opentrace_shared::wal::{WalRecord, WalWriter, read_wal};
 use opentrace_shared::{HourId, Seq};
 
 use super::builder::BuildJob;
@@ -118,7 +118,7 @@ pub(crate) fn recover(cfg: &EngineConfig) -> Result<Recovered, EngineError> {
                 });
             } else {
                 let bytes = fs::read(&info.path)?;
-                records = read_records(&bytes).0;
+                records = read_wal(&bytes)?.records;
                 jobs.push(BuildJob::Build {
                     hour: h.hour,
                     chunk: *cid,

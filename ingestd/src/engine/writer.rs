@@ -216,7 +216,7 @@ impl Writer {
         };
         let n = rows.len() as u64;
         self.buf.clear();
-        encode_record(&WalRecord { batch_id, rows }, &mut self.buf);
+        encode_record(&WalRecord { batch_id, rows }, &mut self.buf)?;
         active
             .wal
             .append_encoded(&self.buf)
