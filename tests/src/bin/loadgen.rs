@@ -281,6 +281,7 @@ fn main() -> anyhow::Result<()> {
     if !send {
         report.finish(started.elapsed());
     }
+    report.generated_per_s = produced as f64 / started.elapsed().as_secs_f64().max(1e-9);
     match args.report {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         ReportFormat::Text => print!("{}", report.to_text()),

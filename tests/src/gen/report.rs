@@ -96,6 +96,8 @@ pub struct Report {
     pub elapsed_s: f64,
     /// Acknowledged entries (accepted + deduplicated) per second.
     pub entries_per_s: f64,
+    /// Entries generated (and serialised) per second of the run's wall time.
+    pub generated_per_s: f64,
     /// Uncompressed JSON bytes of the batches posted (each batch once).
     pub raw_bytes: u64,
     /// Body bytes put on the wire over all attempts (after gzip, retries included).
@@ -147,8 +149,12 @@ impl Report {
         let _ = writeln!(s, "responses: {}", codes.join(" "));
         let _ = writeln!(
             s,
-            "throughput: {:.0} entries/s, raw {:.2} MB/s, wire {:.2} MB/s over {:.2}s",
-            self.entries_per_s, self.raw_mb_per_s, self.wire_mb_per_s, self.elapsed_s
+            "throughput: {:.0} acked entries/s ({:.0} generated/s), raw {:.2} MB/s, wire {:.2} MB/s over {:.2}s",
+            self.entries_per_s,
+            self.generated_per_s,
+            self.raw_mb_per_s,
+            self.wire_mb_per_s,
+            self.elapsed_s
         );
         let l = &self.ack_latency;
         let _ = writeln!(
