@@ -94,7 +94,10 @@ impl Daemon {
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()));
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            );
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -144,7 +147,10 @@ impl Daemon {
             }
             if start.elapsed() > timeout {
                 let _ = self.child.kill();
-                bail!("daemon did not exit within {timeout:?}; log:\n{}", self.log());
+                bail!(
+                    "daemon did not exit within {timeout:?}; log:\n{}",
+                    self.log()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
