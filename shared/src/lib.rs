@@ -13,6 +13,7 @@ pub mod fts;
 pub mod ids;
 pub mod row;
 pub mod schema;
+pub mod settings;
 pub mod wal;
 
 pub use ids::{BatchId, ChunkId, HourId, Seq};
