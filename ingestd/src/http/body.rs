@@ -2,8 +2,9 @@
 //!
 //! The wire body is read frame by frame through [`http_body_util::Limited`], so a client
 //! cannot make the server buffer more than `max_body_bytes`. Decompression writes into a
-//! buffer whose capacity is grown by hand and never exceeds `max_decompressed_bytes`: a gzip
-//! bomb is cut off at the cap (→ 413) having cost at most that much memory.
+//! buffer whose capacity never exceeds `max_decompressed_bytes`: a gzip bomb that declares its
+//! size in the trailer is refused before inflating, and one that lies is cut off at the cap
+//! (→ 413) having cost at most `hint + cap` bytes (see [`read_capped`]).
 
 use std::io::Read;
 
@@ -91,31 +92,52 @@ pub fn decode(body: Bytes, enc: Encoding, max: usize) -> Result<Bytes, BodyError
             }
             Ok(body)
         }
-        Encoding::Gzip => read_capped(
-            flate2::read::MultiGzDecoder::new(&body[..]),
-            max,
-            body.len(),
-            "gzip",
-        )
-        .map(Bytes::from),
+        Encoding::Gzip => {
+            // The gzip trailer's ISIZE (size mod 2^32 of the last member) is exact for the
+            // SDKs' single-member bodies: a body that declares more than the cap is refused
+            // without inflating anything, and an honest body is inflated into one allocation.
+            let declared = gzip_isize(&body);
+            if declared.is_some_and(|n| n > max) {
+                return Err(BodyError::DecompressedTooLarge(max));
+            }
+            let hint = declared.unwrap_or(body.len().saturating_mul(4));
+            read_capped(
+                flate2::read::MultiGzDecoder::new(&body[..]),
+                max,
+                hint,
+                "gzip",
+            )
+            .map(Bytes::from)
+        }
         Encoding::Deflate => read_capped(
             flate2::read::ZlibDecoder::new(&body[..]),
             max,
-            body.len(),
+            body.len().saturating_mul(4),
             "deflate",
         )
         .map(Bytes::from),
     }
 }
 
-/// Reads a decoder to the end into a buffer whose capacity never exceeds `max`.
+/// The ISIZE field of a gzip trailer (last 4 bytes, little endian).
+fn gzip_isize(body: &[u8]) -> Option<usize> {
+    let start = body.len().checked_sub(4)?;
+    let b: [u8; 4] = body.get(start..)?.try_into().ok()?;
+    usize::try_from(u32::from_le_bytes(b)).ok()
+}
+
+/// Reads a decoder to the end into one buffer whose capacity never exceeds `max`.
+///
+/// The buffer starts at `hint` (clamped to `max`); if the data outgrows it, it is grown once,
+/// straight to `max`. Peak memory is therefore at most `hint + max` during that one
+/// reallocation, and exactly the output size when the hint is right.
 pub fn read_capped<R: Read>(
     mut r: R,
     max: usize,
     hint: usize,
     what: &'static str,
 ) -> Result<Vec<u8>, BodyError> {
-    let mut out: Vec<u8> = Vec::with_capacity(hint.saturating_mul(4).max(4096).min(max));
+    let mut out: Vec<u8> = Vec::with_capacity(hint.clamp(1, max.max(1)));
     let mut chunk = [0u8; 32 * 1024];
     loop {
         let n = match r.read(&mut chunk) {
@@ -129,8 +151,7 @@ pub fn read_capped<R: Read>(
             return Err(BodyError::DecompressedTooLarge(max));
         }
         if needed > out.capacity() {
-            let target = out.capacity().saturating_mul(2).max(needed).min(max);
-            out.reserve_exact(target - out.len());
+            out.reserve_exact(max - out.len());
         }
         out.extend_from_slice(chunk.get(..n).unwrap_or_default());
     }
