@@ -121,6 +121,10 @@ pub fn decode(body: Bytes, enc: Encoding, max: usize) -> Result<Bytes, BodyError
 
 /// The ISIZE field of a gzip trailer (last 4 bytes, little endian).
 fn gzip_isize(body: &[u8]) -> Option<usize> {
+    // 10-byte header + 8-byte trailer is the smallest gzip member.
+    if body.len() < 18 || !body.starts_with(&[0x1f, 0x8b]) {
+        return None;
+    }
     let start = body.len().checked_sub(4)?;
     let b: [u8; 4] = body.get(start..)?.try_into().ok()?;
     usize::try_from(u32::from_le_bytes(b)).ok()
