@@ -18,6 +18,7 @@ pub mod schema;
 #[doc(hidden)]
 pub mod testdata;
 pub mod time;
+pub mod settings;
 pub mod wal;
 
 pub use ids::{BatchId, ChunkId, HourId, Seq};

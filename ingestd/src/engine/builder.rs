@@ -47,8 +47,12 @@ pub(crate) fn spawn(
                     BuildJob::Build { hour, chunk } => {
                         let t = Instant::now();
                         match build_chunk(&dd, hour, chunk) {
-                            Ok(Some((col, idx))) => stats.built(t.elapsed(), col, idx),
-                            Ok(None) => {}
+                            Ok((col, idx, wal)) => {
+                                stats.wal_removed(wal);
+                                if col > 0 {
+                                    stats.built(t.elapsed(), col, idx);
+                                }
+                            }
                             Err(e) => {
                                 stats.build_failed();
                                 tracing::error!(
@@ -76,15 +80,17 @@ pub(crate) fn spawn(
 
 /// Builds and publishes one chunk from its WAL, then deletes the WAL.
 ///
-/// Returns the sizes of the `.col` and `.idx` written, or `None` if the WAL held no rows.
+/// Returns the sizes of the `.col` and `.idx` written (0 if the WAL held no rows) and of
+/// the WAL removed.
 pub(crate) fn build_chunk(
     dd: &DataDir,
     hour: HourId,
     chunk: ChunkId,
-) -> Result<Option<(u64, u64)>, EngineError> {
+) -> Result<(u64, u64, u64), EngineError> {
     let wal_path = dd.wal_path(hour, chunk);
     let dir = dd.hour_dir(hour);
     let bytes = fs::read(&wal_path)?;
+    let wal_len = bytes.len() as u64;
     let contents = read_wal(&bytes)?;
     drop(bytes);
     if contents.tail.stop.is_torn() {
@@ -111,14 +117,14 @@ pub(crate) fn build_chunk(
     if n == 0 {
         fs::remove_file(&wal_path)?;
         fsync_dir(&dir)?;
-        return Ok(None);
+        return Ok((0, 0, wal_len));
     }
     let col = cb.finish()?;
     let idx = ib.finish()?;
     publish_chunk(&dir, chunk, &idx, &col).map_err(EngineError::from_io)?;
     fs::remove_file(&wal_path)?;
     fsync_dir(&dir)?;
-    Ok(Some((col.len() as u64, idx.len() as u64)))
+    Ok((col.len() as u64, idx.len() as u64, wal_len))
 }
 
 /// Writes `meta.json` for `hour` from its committed chunks.

@@ -26,7 +26,7 @@ use tokio::sync::oneshot;
 pub use dedupe::Dedupe;
 pub use error::EngineError;
 pub use retention::prune_hours_before;
-pub use stats::{EngineStats, StatsSnapshot};
+pub use stats::{EngineStats, HistogramCopy, StatsSnapshot};
 
 /// How the engine decides when a WAL becomes a chunk, and how much it buffers.
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ pub struct EngineConfig {
     pub max_pending_builds: usize,
     /// Hours of batch ids remembered for dedupe (current hour included).
     pub dedupe_hours: u32,
+    /// fsync before acknowledging (group commit). Off only for throw-away benchmarks.
+    pub fsync: bool,
 }
 
 impl EngineConfig {
@@ -55,6 +57,7 @@ impl EngineConfig {
             queue_depth: 1024,
             max_pending_builds: 4,
             dedupe_hours: 3,
+            fsync: true,
         }
     }
 }

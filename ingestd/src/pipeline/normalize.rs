@@ -1,0 +1,105 @@
+//! Promotion of error details from `body` into columns.
+//!
+//! The SDKs put exception data in different places: Node in `body.exception{class, message,
+//! stack}` plus top-level `error_class`; Ruby standalone errors only in
+//! `body.context{exception_class, exception_message, backtrace}`; legacy rows in
+//! `metadata` (which the legacy mapper moved to `body.context`) or a top-level `backtrace`.
+//! For rows at level error/fatal, or that already name an `error_class`, this fills the
+//! missing `error_class`, `error_message`, `source_file` and `source_line` columns and returns
+//! the top in-app frame for the fingerprint. The body itself is left unchanged.
+
+use opentrace_shared::Row;
+use serde_json::{Map, Value};
+
+use super::backtrace::{Frame, frame_lines, top_frame};
+use crate::wire::Body;
+
+fn str_at<'v>(m: Option<&'v Map<String, Value>>, keys: &[&str]) -> Option<&'v str> {
+    let m = m?;
+    keys.iter()
+        .find_map(|k| m.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
+}
+
+/// Fills error columns from the body; returns the frame used for `source_file`, if any.
+pub fn promote_error_details(row: &mut Row, body: &mut Body<'_>) -> Option<Frame> {
+    if !row.level.is_error() && row.error_class.is_none() {
+        return None;
+    }
+    let mut frame = None;
+    if let Some(Value::Object(b)) = body.value_mut() {
+        let exc = b.get("exception").and_then(Value::as_object);
+        let ctx = b.get("context").and_then(Value::as_object);
+        let root = Some(&*b);
+        if row.error_class.is_none() {
+            row.error_class = str_at(exc, &["class", "className", "name"])
+                .or_else(|| str_at(ctx, &["exception_class", "error_class"]))
+                .or_else(|| str_at(root, &["exception_class", "error_class"]))
+                .map(str::to_string);
+        }
+        if row.error_message.is_none() {
+            row.error_message = str_at(exc, &["message"])
+                .or_else(|| str_at(ctx, &["exception_message", "error_message"]))
+                .or_else(|| str_at(root, &["exception_message", "error_message"]))
+                .map(str::to_string);
+        }
+        let trace = [
+            exc.and_then(|e| e.get("backtrace")),
+            exc.and_then(|e| e.get("stack")),
+            ctx.and_then(|c| c.get("backtrace")),
+            ctx.and_then(|c| c.get("stack_trace")),
+            b.get("backtrace"),
+            b.get("stack_trace"),
+        ]
+        .into_iter()
+        .flatten()
+        .map(frame_lines)
+        .find(|lines| !lines.is_empty());
+        frame = trace.and_then(top_frame);
+    }
+    if let Some(f) = &frame
+        && row.source_file.is_none()
+    {
+        row.source_file = Some(f.file.clone());
+        row.source_line = f.line;
+    }
+    frame
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentrace_shared::Level;
+
+    #[test]
+    fn ruby_context_error_is_promoted() {
+        let mut row = Row {
+            level: Level::Error,
+            ..Row::default()
+        };
+        let mut body = Body::Parsed(serde_json::json!({"context": {
+            "exception_class": "ActiveRecord::RecordNotFound",
+            "exception_message": "Couldn't find User with 'id'=7",
+            "backtrace": ["/gems/activerecord/lib/x.rb:1:in `find'", "app/models/user.rb:12:in `load'"]
+        }}));
+        let f = promote_error_details(&mut row, &mut body).unwrap();
+        assert_eq!(
+            row.error_class.as_deref(),
+            Some("ActiveRecord::RecordNotFound")
+        );
+        assert_eq!(
+            row.error_message.as_deref(),
+            Some("Couldn't find User with 'id'=7")
+        );
+        assert_eq!(row.source_file.as_deref(), Some("app/models/user.rb"));
+        assert_eq!(row.source_line, Some(12));
+        assert_eq!(f.method.as_deref(), Some("load"));
+    }
+
+    #[test]
+    fn info_rows_are_untouched() {
+        let mut row = Row::default();
+        let mut body = Body::Parsed(serde_json::json!({"exception": {"class": "X"}}));
+        assert_eq!(promote_error_details(&mut row, &mut body), None);
+        assert_eq!(row.error_class, None);
+    }
+}
