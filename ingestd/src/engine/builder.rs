@@ -183,19 +183,21 @@ pub(crate) fn seal_hour(dd: &DataDir, hour: HourId) -> Result<bool, EngineError>
                 version: ver.as_deref(),
             });
         }
-        mb.add_chunk(
-            c.id,
-            rows as u64,
-            Range {
-                min: zm.min_seq.0 as i64,
-                max: zm.max_seq.0 as i64,
-            },
-            Range {
-                min: zm.min_ts,
-                max: zm.max_ts,
-            },
-            (col.len, idx.len),
-        );
+        if let (Some(seq), Some(ts)) = (zm.seq, zm.ts) {
+            mb.add_chunk(
+                c.id,
+                rows as u64,
+                Range {
+                    min: seq.min.0 as i64,
+                    max: seq.max.0 as i64,
+                },
+                Range {
+                    min: ts.min,
+                    max: ts.max,
+                },
+                (col.len, idx.len),
+            );
+        }
     }
     let meta = mb.finish(now_micros());
     publish_file(&dir, opentrace_shared::datadir::META_FILE, &meta.to_json())

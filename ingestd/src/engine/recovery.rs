@@ -86,8 +86,8 @@ pub(crate) fn recover(cfg: &EngineConfig) -> Result<Recovered, EngineError> {
                         continue;
                     }
                 };
-                if reader.row_count() > 0 {
-                    bump(&mut max_seq, reader.zone_map().max_seq);
+                if let Some(seq) = reader.zone_map().seq {
+                    bump(&mut max_seq, seq.max);
                 }
                 if h.hour >= dedupe_from
                     && let Ok(batches) = reader.batches()

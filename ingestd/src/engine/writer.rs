@@ -222,7 +222,7 @@ impl Writer {
             .wal
             .append_encoded(&self.buf)
             .map_err(|e| match e {
-                opentrace_shared::wal::WalError::Io(io) => EngineError::from_io(io),
+                opentrace_shared::wal::WalError::Io { source, .. } => EngineError::from_io(source),
                 other => EngineError::Wal(other),
             })?;
         active.rows += n;
@@ -274,7 +274,7 @@ fn open_new_wal(dd: &DataDir, hour: HourId) -> Result<ActiveWal, EngineError> {
         .max_chunk_id()
         .map_or(ChunkId(0), ChunkId::next);
     let wal = WalWriter::create(&dd.wal_path(hour, chunk), hour, chunk).map_err(|e| match e {
-        opentrace_shared::wal::WalError::Io(io) => EngineError::from_io(io),
+        opentrace_shared::wal::WalError::Io { source, .. } => EngineError::from_io(source),
         other => EngineError::Wal(other),
     })?;
     Ok(ActiveWal {
