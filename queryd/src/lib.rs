@@ -3,4 +3,10 @@
 //! `DATA_DIR/settings.json`; it serves `/connect` onboarding, the MCP endpoint `/mcp` with
 //! per-user bearer tokens, `/healthz` and `/metrics`.
 
+pub mod auth;
+pub mod commands;
+pub mod config;
+pub mod http;
+pub mod mcp;
 pub mod platform;
+pub mod state;

@@ -82,8 +82,7 @@ fn validate(key: &str, value: &Value) -> Result<()> {
                 o.get("enabled").is_none_or(Value::is_boolean)
                     && ["extra_patterns", "extra_keys"].iter().all(|k| {
                         o.get(*k).is_none_or(|v| {
-                            v.as_array()
-                                .is_some_and(|a| a.iter().all(Value::is_string))
+                            v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
                         })
                     })
             });

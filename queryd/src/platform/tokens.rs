@@ -157,7 +157,9 @@ impl Platform {
                 id: TokenId(r.get(0)?),
                 prefix: r.get(1)?,
                 created_at: UnixMicros(r.get(2)?).to_rfc3339(),
-                last_used_at: r.get::<_, Option<i64>>(3)?.map(|t| UnixMicros(t).to_rfc3339()),
+                last_used_at: r
+                    .get::<_, Option<i64>>(3)?
+                    .map(|t| UnixMicros(t).to_rfc3339()),
                 revoked: r.get::<_, Option<i64>>(4)?.is_some(),
             })
         })?;
@@ -200,4 +202,9 @@ fn user_from_row_offset(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         active: r.get::<_, i64>(6)? != 0,
         created_at: UnixMicros(r.get(7)?),
     })
+}
+
+/// A random password for accounts created by the operator CLI without one (32 hex chars).
+pub fn random_secret_for_cli() -> String {
+    random_secret("", 16)
 }

@@ -81,8 +81,7 @@ where
             continue;
         }
         let ok = e.len() <= 64
-            && e
-                .chars()
+            && e.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if !ok {
             return Err(format!(
