@@ -156,18 +156,19 @@ write_with_jq() {
 # is "mcpServers" and which has no "opentrace" entry yet. Anything else is left untouched
 # and the entry is written to .mcp.json.opentrace for the user to merge.
 write_with_bash() {
-  local entry existing rest
+  local entry existing head rest
   entry="\"opentrace\": {\"type\": \"http\", \"url\": $(json_string "$URL"), \"headers\": {\"Authorization\": $(json_string "$AUTH")}}"
   existing=""
   [ -f "$MCP_FILE" ] && existing="$(<"$MCP_FILE")"
   if [[ -z "${existing//[[:space:]]/}" ]]; then
     (umask 077; printf '{\n  "mcpServers": {\n    %s\n  }\n}\n' "$entry" >"$MCP_FILE.tmp")
   elif [[ "$existing" != *'"opentrace"'* && "$existing" =~ ^[[:space:]]*\{[[:space:]]*\"mcpServers\"[[:space:]]*:[[:space:]]*\{ ]]; then
-    rest="${existing#"${BASH_REMATCH[0]}"}"
+    head="${BASH_REMATCH[0]}"
+    rest="${existing#"$head"}"
     if [[ "$rest" =~ ^[[:space:]]*\} ]]; then
-      (umask 077; printf '%s\n    %s\n%s\n' "${BASH_REMATCH[0]}" "$entry" "$rest" >"$MCP_FILE.tmp")
+      (umask 077; printf '%s\n    %s\n%s\n' "$head" "$entry" "$rest" >"$MCP_FILE.tmp")
     else
-      (umask 077; printf '%s\n    %s,%s\n' "${BASH_REMATCH[0]}" "$entry" "$rest" >"$MCP_FILE.tmp")
+      (umask 077; printf '%s\n    %s,%s\n' "$head" "$entry" "$rest" >"$MCP_FILE.tmp")
     fi
   else
     (umask 077; printf '{\n  "mcpServers": {\n    %s\n  }\n}\n' "$entry" >"$MCP_FILE.opentrace")

@@ -7,6 +7,7 @@ use super::{opt_bool, opt_i64, opt_list, opt_str, platform_error};
 use crate::mcp::registry::{ActionSpec, Hints, ToolCall, ToolHandler, ToolSpec};
 use crate::mcp::response::{ToolError, ToolOutput, ToolResult};
 use crate::platform::invites::parse_duration_secs;
+use crate::platform::tokens::TokenId;
 use crate::platform::{Role, UserId};
 
 const ACTIONS: &[ActionSpec] = &[
@@ -33,6 +34,16 @@ const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
         name: "delete_user",
         summary: "delete user_id and its tokens",
+        min_role: Role::Admin,
+    },
+    ActionSpec {
+        name: "tokens",
+        summary: "list user_id's tokens (metadata only)",
+        min_role: Role::Admin,
+    },
+    ActionSpec {
+        name: "revoke_token",
+        summary: "revoke token_id of user_id",
         min_role: Role::Admin,
     },
     ActionSpec {
@@ -63,6 +74,7 @@ fn spec() -> &'static ToolSpec {
         actions: ACTIONS,
         params: json!({
             "user_id": {"type": "integer"},
+            "token_id": {"type": "integer"},
             "role": {"type": "string", "enum": ["admin", "member"]},
             "environments": {"type": "array", "items": {"type": "string"}},
             "active": {"type": "boolean"},
@@ -173,6 +185,22 @@ impl ToolHandler for AdminTool {
                 }
                 let u = p.delete_user(id, &actor).map_err(platform_error)?;
                 Ok(ToolOutput::new(json!({"deleted": user_json(&u)})))
+            }
+            "tokens" => {
+                let id = user_id(call)?;
+                let tokens = p.list_tokens(id).map_err(platform_error)?;
+                Ok(ToolOutput::new(json!({"user_id": id, "tokens": tokens})))
+            }
+            "revoke_token" => {
+                let id = user_id(call)?;
+                let token = opt_i64(call.args, "token_id")?.ok_or_else(|| {
+                    ToolError::InvalidArguments(String::from(
+                        "missing `token_id`: get ids from action `tokens`",
+                    ))
+                })?;
+                p.revoke_token(id, TokenId(token), &actor)
+                    .map_err(platform_error)?;
+                Ok(ToolOutput::new(json!({"revoked": token, "user_id": id})))
             }
             "audit" => {
                 let limit = opt_i64(call.args, "limit")?.unwrap_or(50).clamp(1, 200) as u32;
