@@ -1,0 +1,26 @@
+//! Shared state of the running server.
+
+use std::sync::Arc;
+
+use crate::auth::ratelimit::RateLimiter;
+use crate::config::ServeConfig;
+use crate::http::metrics::Metrics;
+use crate::http::sessions::SessionBindings;
+use crate::mcp::registry::Registry;
+use crate::platform::Platform;
+
+/// Everything request handlers share.
+pub struct AppState {
+    /// Resolved configuration.
+    pub config: ServeConfig,
+    /// The platform store.
+    pub platform: Arc<Platform>,
+    /// Registered MCP tools.
+    pub registry: Registry,
+    /// Prometheus counters.
+    pub metrics: Metrics,
+    /// Auth endpoint limiter.
+    pub auth_limiter: RateLimiter,
+    /// MCP session → owning user.
+    pub sessions: SessionBindings,
+}
