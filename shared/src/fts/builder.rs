@@ -7,7 +7,7 @@ use super::error::IndexError;
 use super::fields::indexed_texts;
 use super::format::{BLOCK_TERMS, FOOTER_LEN, Footer, HEADER_LEN, MAGIC, VERSION};
 use super::postings::{encode, write_varint};
-use super::tokenizer::{Tokenizer, index_key};
+use super::tokenizer::{Tokenizer, for_each_compound, index_key};
 use crate::row::Row;
 
 /// Fast non-cryptographic hasher (the `FxHash` mixing step) for the build-time term map;
@@ -41,17 +41,92 @@ impl Hasher for FxHasher {
 
 type TermMap = HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>;
 
+/// Most distinct compounds whose term ids are cached (bounds the cache's memory).
+const COMPOUND_CACHE_LIMIT: usize = 1 << 20;
+
+/// Term ids of recently seen compounds: log text repeats the same compounds (`INFO`,
+/// class names, paths) on most rows, so tokenizing each distinct compound once and reusing
+/// its term ids makes indexing much cheaper. The ids live in one arena.
+#[derive(Default)]
+struct CompoundCache {
+    map: HashMap<Box<str>, (u32, u32), BuildHasherDefault<FxHasher>>,
+    arena: Vec<u32>,
+}
+
+/// The mutable state of one build, split from the builder so closures can borrow it.
+#[derive(Default)]
+struct Terms {
+    terms: TermMap,
+    postings: Vec<Vec<u32>>,
+    tokenizer: Tokenizer,
+    cache: CompoundCache,
+}
+
+impl Terms {
+    fn intern(terms: &mut TermMap, postings: &mut Vec<Vec<u32>>, tok: &str) -> u32 {
+        let key = index_key(tok);
+        match terms.get(key) {
+            Some(&id) => id,
+            None => {
+                let id = postings.len() as u32;
+                terms.insert(key.into(), id);
+                postings.push(Vec::new());
+                id
+            }
+        }
+    }
+
+    fn add_text(&mut self, row_idx: u32, text: &str) {
+        let Terms {
+            terms,
+            postings,
+            tokenizer,
+            cache,
+        } = self;
+        for_each_compound(text, |c| {
+            let (start, len, cached) = match cache.map.get(c) {
+                Some(&(s, l)) => (s as usize, l as usize, true),
+                None => {
+                    let start = cache.arena.len();
+                    tokenizer.compound_tokens(c, &mut |tok| {
+                        let id = Terms::intern(terms, postings, tok);
+                        if !cache.arena[start..].contains(&id) {
+                            cache.arena.push(id);
+                        }
+                    });
+                    let len = cache.arena.len() - start;
+                    let mut cached = false;
+                    if cache.map.len() < COMPOUND_CACHE_LIMIT
+                        && let (Ok(s), Ok(l)) = (u32::try_from(start), u32::try_from(len))
+                    {
+                        cache.map.insert(c.into(), (s, l));
+                        cached = true;
+                    }
+                    (start, len, cached)
+                }
+            };
+            for &id in &cache.arena[start..start + len] {
+                let list = &mut postings[id as usize];
+                if list.last() != Some(&row_idx) {
+                    list.push(row_idx);
+                }
+            }
+            if !cached {
+                cache.arena.truncate(start);
+            }
+        });
+    }
+}
+
 /// Accumulates the terms of a chunk's rows and writes the `.idx` file.
 ///
 /// Memory is one interned key per distinct term plus 4 bytes per (term, row) pair.
 #[derive(Default)]
 pub struct IndexBuilder {
-    terms: TermMap,
-    postings: Vec<Vec<u32>>,
+    state: Terms,
     row_count: u64,
     last_row: Option<u32>,
     out_of_order: bool,
-    tokenizer: Tokenizer,
 }
 
 impl IndexBuilder {
@@ -67,28 +142,15 @@ impl IndexBuilder {
     /// (any order works, at the cost of a sort in [`IndexBuilder::finish`]).
     pub fn add_row(&mut self, row_idx: u32, row: &Row) {
         self.note_row(row_idx);
-        let IndexBuilder {
-            terms,
-            postings,
-            tokenizer,
-            ..
-        } = self;
-        indexed_texts(row, |_, text| {
-            add_tokens(tokenizer, terms, postings, row_idx, text)
-        });
+        let state = &mut self.state;
+        indexed_texts(row, |_, text| state.add_text(row_idx, text));
     }
 
     /// Indexes one piece of text for row `row_idx` (what [`IndexBuilder::add_row`] does
     /// for each indexed field).
     pub fn add_text(&mut self, row_idx: u32, text: &str) {
         self.note_row(row_idx);
-        let IndexBuilder {
-            terms,
-            postings,
-            tokenizer,
-            ..
-        } = self;
-        add_tokens(tokenizer, terms, postings, row_idx, text);
+        self.state.add_text(row_idx, text);
     }
 
     fn note_row(&mut self, row_idx: u32) {
@@ -101,18 +163,22 @@ impl IndexBuilder {
 
     /// Number of distinct terms so far.
     pub fn term_count(&self) -> usize {
-        self.terms.len()
+        self.state.terms.len()
     }
 
     /// Writes the index file.
     pub fn finish(self) -> Result<Vec<u8>, IndexError> {
         let IndexBuilder {
-            terms,
-            mut postings,
+            state,
             row_count,
             out_of_order,
             ..
         } = self;
+        let Terms {
+            terms,
+            mut postings,
+            ..
+        } = state;
         let row_count =
             u32::try_from(row_count).map_err(|_| IndexError::TooLarge { what: "row count" })?;
         let term_count =
@@ -184,29 +250,4 @@ impl IndexBuilder {
         out.extend_from_slice(&MAGIC);
         Ok(out)
     }
-}
-
-fn add_tokens(
-    tokenizer: &mut Tokenizer,
-    terms: &mut TermMap,
-    postings: &mut Vec<Vec<u32>>,
-    row_idx: u32,
-    text: &str,
-) {
-    tokenizer.tokens(text, |tok| {
-        let key = index_key(tok);
-        let id = match terms.get(key) {
-            Some(&id) => id as usize,
-            None => {
-                let id = postings.len();
-                terms.insert(key.into(), id as u32);
-                postings.push(Vec::new());
-                id
-            }
-        };
-        let list = &mut postings[id];
-        if list.last() != Some(&row_idx) {
-            list.push(row_idx);
-        }
-    });
 }

@@ -29,6 +29,34 @@ pub struct TermInfo {
     loc: Location,
 }
 
+impl TermInfo {
+    /// How the rows are stored: `"inline"`, `"varint"`, `"packed"` or `"bitmap"`
+    /// (for diagnostics and benchmarks).
+    pub fn storage(&self) -> &'static str {
+        match self.loc {
+            Location::Inline(_) => "inline",
+            Location::List {
+                enc: ENC_VARINT, ..
+            } => "varint",
+            Location::List {
+                enc: ENC_PACKED, ..
+            } => "packed",
+            Location::List {
+                enc: ENC_BITMAP, ..
+            } => "bitmap",
+            Location::List { .. } => "unknown",
+        }
+    }
+
+    /// Bytes of the postings section used by this term (0 when inline).
+    pub fn postings_bytes(&self) -> usize {
+        match self.loc {
+            Location::Inline(_) => 0,
+            Location::List { len, .. } => len,
+        }
+    }
+}
+
 /// An opened index file borrowing its bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct IndexReader<'a> {

@@ -176,7 +176,10 @@ impl Tokenizer {
         });
     }
 
-    fn compound_tokens(&mut self, c: &str, f: &mut impl FnMut(&str)) {
+    /// Calls `f` with every token (lowercased) of one compound as produced by
+    /// [`for_each_compound`]; [`Tokenizer::tokens`] is this applied to each compound, so
+    /// callers may cache the tokens of repeated compounds.
+    pub fn compound_tokens(&mut self, c: &str, f: &mut impl FnMut(&str)) {
         self.ranges.clear();
         collect_ranges(c, &mut self.ranges);
         if c.is_ascii() {
