@@ -1,0 +1,441 @@
+//! The record codec: one ingest batch <-> one CRC-framed byte string.
+//!
+//! Frame: `u32 payload_len | u32 crc32c(payload) | payload`, little-endian. The payload layout
+//! is specified in `docs/format/wal.md`; in short: batch id, first seq, row count, then each
+//! row as a presence bitmap of the nullable columns followed by the present values in
+//! [`COLUMNS`] order, each encoded by its [`LogicalType`].
+
+use super::error::{CorruptReason, WalError};
+use super::varint::{Cursor, put_uvarint, zigzag};
+use crate::ids::{BatchId, Seq};
+use crate::row::{Level, Row, Value, ValueRef};
+use crate::schema::{COLUMNS, Col, LogicalType, NUM_COLUMNS};
+
+/// Bytes before a record's payload: payload length and CRC32C, both u32 little-endian.
+pub const FRAME_HEADER_LEN: usize = 8;
+
+/// Largest payload a frame may declare (64 MiB); longer lengths are treated as corruption.
+pub const MAX_PAYLOAD_LEN: usize = 64 << 20;
+
+/// Smallest possible payload: batch tag (1) + first seq (8) + row count (1).
+pub const MIN_PAYLOAD_LEN: usize = 10;
+
+/// One ingest batch as logged: all of its rows become durable together or not at all.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WalRecord {
+    /// The client's `X-Batch-ID`, if it sent one (for deduplication across restarts).
+    pub batch_id: Option<BatchId>,
+    /// The batch's rows, with consecutive `seq` values assigned by ingestd.
+    pub rows: Vec<Row>,
+}
+
+impl WalRecord {
+    /// The seq of the last row, if the record has rows.
+    pub fn last_seq(&self) -> Option<Seq> {
+        self.rows.last().map(|r| r.seq)
+    }
+}
+
+const _: () = assert!(COLUMNS.len() == NUM_COLUMNS);
+
+/// Marker in [`NULL_BIT`] for a column that is not nullable (has no presence bit).
+const NO_BIT: u8 = u8::MAX;
+
+/// For each column (by index), its bit in the presence bitmap, or [`NO_BIT`].
+const NULL_BIT: [u8; NUM_COLUMNS] = {
+    let mut bits = [NO_BIT; NUM_COLUMNS];
+    let mut i = 0;
+    let mut next = 0u8;
+    while i < NUM_COLUMNS {
+        if COLUMNS[i].nullable {
+            bits[i] = next;
+            next += 1;
+        }
+        i += 1;
+    }
+    bits
+};
+
+/// Number of nullable columns, i.e. bits in the presence bitmap.
+const NULLABLE_COUNT: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < NUM_COLUMNS {
+        if COLUMNS[i].nullable {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+/// Bytes of the per-row presence bitmap.
+const BITMAP_LEN: usize = NULLABLE_COUNT.div_ceil(8);
+
+/// The fewest bytes any row can occupy: its bitmap plus one byte per always-present value.
+const MIN_ROW_LEN: usize = {
+    let mut n = BITMAP_LEN;
+    let mut i = 0;
+    while i < NUM_COLUMNS {
+        if !COLUMNS[i].nullable && !matches!(COLUMNS[i].col, Col::Seq) {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+/// Appends the framed encoding of `rec` to `out`.
+///
+/// A free function so that ingestd can encode outside the lock that serialises appends.
+/// On error `out` is left as it was. Fails if the rows' seqs are not consecutive or the
+/// payload would exceed [`MAX_PAYLOAD_LEN`].
+pub fn encode_record(rec: &WalRecord, out: &mut Vec<u8>) -> Result<(), WalError> {
+    let start = out.len();
+    out.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
+    if let Err(e) = encode_payload(rec, out) {
+        out.truncate(start);
+        return Err(e);
+    }
+    let payload_start = start + FRAME_HEADER_LEN;
+    let payload_len = out.len() - payload_start;
+    let len32 = match u32::try_from(payload_len) {
+        Ok(n) if payload_len <= MAX_PAYLOAD_LEN => n,
+        _ => {
+            out.truncate(start);
+            return Err(WalError::RecordTooLarge { len: payload_len });
+        }
+    };
+    let crc = crc32c::crc32c(&out[payload_start..]);
+    out[start..start + 4].copy_from_slice(&len32.to_le_bytes());
+    out[start + 4..payload_start].copy_from_slice(&crc.to_le_bytes());
+    Ok(())
+}
+
+fn encode_payload(rec: &WalRecord, out: &mut Vec<u8>) -> Result<(), WalError> {
+    match &rec.batch_id {
+        None => put_uvarint(out, 0),
+        Some(b) => {
+            put_uvarint(out, b.0.len() as u64 + 1);
+            out.extend_from_slice(b.0.as_bytes());
+        }
+    }
+    let first = rec.rows.first().map_or(0, |r| r.seq.0);
+    out.extend_from_slice(&first.to_le_bytes());
+    put_uvarint(out, rec.rows.len() as u64);
+    let mut bases = [0i64; NUM_COLUMNS];
+    for (i, row) in rec.rows.iter().enumerate() {
+        let expected = first.checked_add(i as u64);
+        if expected != Some(row.seq.0) {
+            return Err(WalError::NonConsecutiveSeq {
+                index: i,
+                expected: expected.unwrap_or(u64::MAX),
+                found: row.seq.0,
+            });
+        }
+        encode_row(row, i == 0, &mut bases, out)?;
+    }
+    Ok(())
+}
+
+fn schema_mismatch(col: Col) -> WalError {
+    WalError::Schema { column: col.name() }
+}
+
+#[inline]
+fn encode_row(
+    row: &Row,
+    first_row: bool,
+    bases: &mut [i64; NUM_COLUMNS],
+    out: &mut Vec<u8>,
+) -> Result<(), WalError> {
+    let bm_at = out.len();
+    out.extend_from_slice(&[0u8; BITMAP_LEN]);
+    let mut bitmap = [0u8; BITMAP_LEN];
+    for d in COLUMNS {
+        if d.col == Col::Seq {
+            continue; // implicit: first_seq + row index
+        }
+        let idx = d.col.index();
+        let v = row.get(d.col);
+        if v.is_null() {
+            if d.nullable {
+                continue;
+            }
+            // Row never yields Null for a non-nullable column.
+            return Err(schema_mismatch(d.col));
+        }
+        let bit = NULL_BIT[idx];
+        if bit != NO_BIT {
+            bitmap[usize::from(bit / 8)] |= 1 << (bit % 8);
+        }
+        match (d.ty, v) {
+            (LogicalType::U64, ValueRef::Int(x)) => put_uvarint(out, x as u64),
+            (LogicalType::TimestampMicros, ValueRef::Int(x)) => {
+                if first_row {
+                    bases[idx] = x;
+                    put_uvarint(out, zigzag(x));
+                } else {
+                    put_uvarint(out, zigzag(x.wrapping_sub(bases[idx])));
+                }
+            }
+            (LogicalType::Int, ValueRef::Int(x)) => put_uvarint(out, zigzag(x)),
+            (LogicalType::Bool, ValueRef::Bool(b)) => out.push(u8::from(b)),
+            (LogicalType::Str | LogicalType::Json, ValueRef::Str(s)) => {
+                put_uvarint(out, s.len() as u64);
+                out.extend_from_slice(s.as_bytes());
+            }
+            _ => return Err(schema_mismatch(d.col)),
+        }
+    }
+    out[bm_at..bm_at + BITMAP_LEN].copy_from_slice(&bitmap);
+    Ok(())
+}
+
+/// Decodes and validates one record payload (the bytes after the frame header).
+///
+/// Every length is checked against the bytes left before anything is allocated; every
+/// string is validated UTF-8; the level must be one of the six canonical names; the seq
+/// range must not overflow; no bytes may follow the last row.
+pub fn decode_payload(payload: &[u8]) -> Result<WalRecord, CorruptReason> {
+    let mut c = Cursor::new(payload);
+    let tag_at = c.pos();
+    let tag = c.uvarint()?;
+    let batch_id = if tag == 0 {
+        None
+    } else {
+        let len = tag - 1;
+        let remaining = c.remaining();
+        let n = match usize::try_from(len) {
+            Ok(n) if n <= remaining => n,
+            _ => {
+                return Err(CorruptReason::LengthOutOfBounds {
+                    at: tag_at,
+                    len,
+                    remaining,
+                });
+            }
+        };
+        let s = std::str::from_utf8(c.take(n)?).map_err(|_| CorruptReason::BatchIdUtf8)?;
+        Some(BatchId(s.to_owned()))
+    };
+    let first = c.u64_le()?;
+    let count = c.uvarint()?;
+    let remaining = c.remaining();
+    if count > (remaining / MIN_ROW_LEN) as u64 {
+        return Err(CorruptReason::RowCountTooLarge { count, remaining });
+    }
+    let seq_ok = match count {
+        0 => first == 0,
+        n => first.checked_add(n - 1).is_some(),
+    };
+    if !seq_ok {
+        return Err(CorruptReason::BadSeqRange { first, count });
+    }
+    // `count` is bounded by the payload length above, so this allocation is too.
+    let mut rows = Vec::with_capacity(count as usize);
+    let mut bases = [0i64; NUM_COLUMNS];
+    for i in 0..count {
+        rows.push(decode_row(&mut c, i as usize, Seq(first + i), &mut bases)?);
+    }
+    if c.remaining() != 0 {
+        return Err(CorruptReason::TrailingBytes(c.remaining()));
+    }
+    Ok(WalRecord { batch_id, rows })
+}
+
+fn parse_level(b: &[u8]) -> Result<Level, CorruptReason> {
+    Level::ALL
+        .iter()
+        .copied()
+        .find(|l| l.as_str().as_bytes() == b)
+        .ok_or_else(|| CorruptReason::UnknownLevel(String::from_utf8_lossy(b).into_owned()))
+}
+
+#[inline]
+fn decode_row(
+    c: &mut Cursor<'_>,
+    row_index: usize,
+    seq: Seq,
+    bases: &mut [i64; NUM_COLUMNS],
+) -> Result<Row, CorruptReason> {
+    let bm = c.take(BITMAP_LEN)?;
+    if !NULLABLE_COUNT.is_multiple_of(8)
+        && bm.last().is_some_and(|b| b >> (NULLABLE_COUNT % 8) != 0)
+    {
+        return Err(CorruptReason::BitmapPadding { row: row_index });
+    }
+    let mut row = Row {
+        seq,
+        ..Row::default()
+    };
+    for d in COLUMNS {
+        if d.col == Col::Seq {
+            continue;
+        }
+        let idx = d.col.index();
+        let bit = NULL_BIT[idx];
+        if bit != NO_BIT {
+            let present = bm
+                .get(usize::from(bit / 8))
+                .is_some_and(|b| (b >> (bit % 8)) & 1 == 1);
+            if !present {
+                continue;
+            }
+        }
+        let value = match d.ty {
+            LogicalType::U64 => Value::Int(c.uvarint()? as i64),
+            LogicalType::TimestampMicros => {
+                let x = c.ivarint()?;
+                if row_index == 0 {
+                    bases[idx] = x;
+                    Value::Int(x)
+                } else {
+                    Value::Int(x.wrapping_add(bases[idx]))
+                }
+            }
+            LogicalType::Int => Value::Int(c.ivarint()?),
+            LogicalType::Bool => match c.u8()? {
+                0 => Value::Bool(false),
+                1 => Value::Bool(true),
+                byte => {
+                    return Err(CorruptReason::BadBool {
+                        column: d.name,
+                        byte,
+                    });
+                }
+            },
+            LogicalType::Str | LogicalType::Json => {
+                let b = c.len_prefixed()?;
+                if d.col == Col::Level {
+                    row.level = parse_level(b)?;
+                    continue;
+                }
+                let s = std::str::from_utf8(b)
+                    .map_err(|_| CorruptReason::InvalidUtf8 { column: d.name })?;
+                Value::Str(s.to_owned())
+            }
+        };
+        row.set(d.col, value)
+            .map_err(|_| CorruptReason::Schema { column: d.name })?;
+    }
+    Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(seq: u64) -> Row {
+        Row {
+            seq: Seq(seq),
+            ts: 1_700_000_000_000_000 + seq as i64,
+            received_at: 1_700_000_000_000_500,
+            level: Level::Warn,
+            service: "api".into(),
+            message: "hello".into(),
+            env: "prod".into(),
+            kind: "log".into(),
+            status: Some(200),
+            n_plus_one: Some(false),
+            body: Some("{}".into()),
+            ..Row::default()
+        }
+    }
+
+    #[test]
+    fn layout_constants_match_schema() {
+        assert_eq!(
+            NULLABLE_COUNT,
+            COLUMNS.iter().filter(|d| d.nullable).count()
+        );
+        assert_eq!(BITMAP_LEN, NULLABLE_COUNT.div_ceil(8));
+    }
+
+    #[test]
+    fn round_trip_small_record() {
+        let rec = WalRecord {
+            batch_id: Some(BatchId("b-1".into())),
+            rows: (10..13).map(row).collect(),
+        };
+        let mut buf = Vec::new();
+        encode_record(&rec, &mut buf).unwrap();
+        let len = u32::from_le_bytes(buf[0..4].try_into().unwrap()) as usize;
+        assert_eq!(len + FRAME_HEADER_LEN, buf.len());
+        assert_eq!(decode_payload(&buf[FRAME_HEADER_LEN..]).unwrap(), rec);
+    }
+
+    #[test]
+    fn rejects_non_consecutive_seq_and_leaves_buffer() {
+        let rec = WalRecord {
+            batch_id: None,
+            rows: vec![row(1), row(3)],
+        };
+        let mut buf = vec![7u8];
+        assert!(matches!(
+            encode_record(&rec, &mut buf),
+            Err(WalError::NonConsecutiveSeq { index: 1, .. })
+        ));
+        assert_eq!(buf, vec![7u8]);
+    }
+
+    #[test]
+    fn rejects_unknown_level_and_trailing_bytes() {
+        let rec = WalRecord {
+            batch_id: None,
+            rows: vec![row(5)],
+        };
+        let mut buf = Vec::new();
+        encode_record(&rec, &mut buf).unwrap();
+        let mut payload = buf[FRAME_HEADER_LEN..].to_vec();
+        payload.push(0);
+        assert_eq!(
+            decode_payload(&payload),
+            Err(CorruptReason::TrailingBytes(1))
+        );
+        // The level string "warn" follows the bitmap and the two timestamps; flip its case.
+        let pos = payload.windows(4).position(|w| w == b"warn").unwrap();
+        payload.pop();
+        payload[pos] = b'W';
+        assert!(matches!(
+            decode_payload(&payload),
+            Err(CorruptReason::UnknownLevel(_))
+        ));
+    }
+
+    /// The worked example of `docs/format/wal.md`, byte for byte.
+    #[test]
+    fn golden_example_from_format_doc() {
+        let rec = WalRecord {
+            batch_id: None,
+            rows: vec![Row {
+                seq: Seq(7),
+                ts: 1,
+                received_at: 1,
+                level: Level::Info,
+                ..Row::default()
+            }],
+        };
+        let mut payload = vec![
+            0x00, 0x07, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0x02, 0x02,
+        ];
+        payload.extend_from_slice(&[0x04, b'i', b'n', b'f', b'o', 0, 0, 0, 0]);
+        let mut buf = Vec::new();
+        encode_record(&rec, &mut buf).unwrap();
+        assert_eq!(&buf[0..4], &[0x1A, 0, 0, 0]);
+        assert_eq!(&buf[4..8], &crc32c::crc32c(&payload).to_le_bytes());
+        assert_eq!(&buf[FRAME_HEADER_LEN..], &payload[..]);
+        assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
+    }
+
+    #[test]
+    fn huge_row_count_is_rejected_before_allocating() {
+        let mut p = vec![0u8];
+        p.extend_from_slice(&0u64.to_le_bytes());
+        put_uvarint(&mut p, u64::MAX);
+        assert!(matches!(
+            decode_payload(&p),
+            Err(CorruptReason::RowCountTooLarge { .. })
+        ));
+    }
+}
