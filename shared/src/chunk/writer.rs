@@ -1,0 +1,310 @@
+//! [`ChunkBuilder`]: transposes rows into per-column buffers as they arrive, then encodes the
+//! file column by column, choosing each column's encoding by measuring its data.
+
+use std::io::Write;
+
+use super::batches::{BatchRecord, put_batches};
+use super::encoding::delta::encode_ints;
+use super::encoding::dict::{build_str_dict, put_str_dict};
+use super::encoding::sparse::{Bitmap, put_bitmap};
+use super::encoding::strings::{StrValues, put_const, put_plain};
+use super::encoding::zstd_block::Zstd;
+use super::encoding::{Encoding, PresenceKind, ValueEncoding};
+use super::error::ChunkError;
+use super::format::{DirEntry, HEADER_LEN, MAX_ROWS, SectionRef, Trailer, put_header};
+use super::zonemap::{MinMax, ZoneMap};
+use crate::ids::{BatchId, Seq};
+use crate::row::{Row, ValueRef};
+use crate::schema::{COLUMNS, Col, LogicalType};
+
+/// Tunables of the writer. The defaults are what `chunk_bench` measured as the best
+/// size/speed trade-off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkOptions {
+    /// zstd level for string bytes and dictionaries (message, ids, body...).
+    pub text_level: i32,
+    /// zstd level for integer varints, string lengths, presence bitmaps and batch ids.
+    pub small_level: i32,
+}
+
+impl Default for ChunkOptions {
+    fn default() -> ChunkOptions {
+        ChunkOptions {
+            text_level: 7,
+            small_level: 3,
+        }
+    }
+}
+
+/// One column's pending values (non-null only) and presence bitmap.
+#[derive(Debug)]
+enum ColBuf {
+    Int { values: Vec<i64>, present: Bitmap },
+    Str { values: StrValues, present: Bitmap },
+}
+
+impl ColBuf {
+    fn present(&self) -> &Bitmap {
+        match self {
+            ColBuf::Int { present, .. } | ColBuf::Str { present, .. } => present,
+        }
+    }
+}
+
+/// Builds one chunk file. Rows are transposed into per-column buffers on [`push`]
+/// (no row is kept), so memory is about the size of the raw values.
+///
+/// [`push`]: ChunkBuilder::push
+#[derive(Debug)]
+pub struct ChunkBuilder {
+    options: ChunkOptions,
+    rows: usize,
+    cols: Vec<ColBuf>,
+    batches: Vec<BatchRecord>,
+    ts: Option<MinMax<i64>>,
+    received_at: Option<MinMax<i64>>,
+    seq: Option<MinMax<Seq>>,
+}
+
+impl Default for ChunkBuilder {
+    fn default() -> ChunkBuilder {
+        ChunkBuilder::new()
+    }
+}
+
+impl ChunkBuilder {
+    /// An empty builder with default options.
+    pub fn new() -> ChunkBuilder {
+        ChunkBuilder::with_options(ChunkOptions::default())
+    }
+
+    /// An empty builder with the given options.
+    pub fn with_options(options: ChunkOptions) -> ChunkBuilder {
+        let cols = COLUMNS
+            .iter()
+            .map(|d| match d.ty {
+                LogicalType::Str | LogicalType::Json => ColBuf::Str {
+                    values: StrValues::new(),
+                    present: Bitmap::new(),
+                },
+                _ => ColBuf::Int {
+                    values: Vec::new(),
+                    present: Bitmap::new(),
+                },
+            })
+            .collect();
+        ChunkBuilder {
+            options,
+            rows: 0,
+            cols,
+            batches: Vec::new(),
+            ts: None,
+            received_at: None,
+            seq: None,
+        }
+    }
+
+    /// Number of rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether no row was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Appends one row, copying each column's value into that column's buffer.
+    pub fn push(&mut self, row: &Row) {
+        for (def, buf) in COLUMNS.iter().zip(self.cols.iter_mut()) {
+            match (buf, row.get(def.col)) {
+                (ColBuf::Int { values, present }, ValueRef::Int(v)) => {
+                    values.push(v);
+                    present.push(true);
+                }
+                (ColBuf::Int { values, present }, ValueRef::Bool(b)) => {
+                    values.push(i64::from(b));
+                    present.push(true);
+                }
+                (ColBuf::Str { values, present }, ValueRef::Str(s)) => {
+                    values.push(s);
+                    present.push(true);
+                }
+                (ColBuf::Int { present, .. } | ColBuf::Str { present, .. }, _) => {
+                    present.push(false);
+                }
+            }
+        }
+        self.rows += 1;
+        include(&mut self.ts, row.ts);
+        include(&mut self.received_at, row.received_at);
+        include(&mut self.seq, row.seq);
+    }
+
+    /// Records that `rows` rows starting at `first_seq` came from client batch `batch_id`.
+    pub fn push_batch(&mut self, batch_id: &BatchId, first_seq: Seq, rows: u32) {
+        self.batches.push((batch_id.clone(), first_seq, rows));
+    }
+
+    /// Encodes the chunk and returns the file's bytes.
+    pub fn finish(self) -> Result<Vec<u8>, ChunkError> {
+        let raw: usize = self
+            .cols
+            .iter()
+            .map(|c| match c {
+                ColBuf::Int { values, .. } => values.len() * 2,
+                ColBuf::Str { values, .. } => values.byte_len() / 3,
+            })
+            .sum();
+        let mut out = Vec::with_capacity(raw + 1024);
+        self.finish_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// Encodes the chunk and writes it to `w` (buffered in memory first: the trailer points
+    /// back at the footer).
+    pub fn write_to(self, mut w: impl Write) -> Result<(), ChunkError> {
+        let bytes = self.finish()?;
+        w.write_all(&bytes)?;
+        Ok(())
+    }
+
+    fn finish_into(self, out: &mut Vec<u8>) -> Result<(), ChunkError> {
+        if self.rows > MAX_ROWS {
+            return Err(ChunkError::TooManyRows(self.rows));
+        }
+        let rows = self.rows;
+        let mut zs = Zstd::new(self.options.small_level);
+        let mut zt = Zstd::new(self.options.text_level);
+        put_header(out);
+        debug_assert_eq!(out.len(), HEADER_LEN);
+
+        let mut dir: Vec<DirEntry> = Vec::with_capacity(COLUMNS.len());
+        // Columns whose presence is stored as a bitmap, for `SameAs` sharing.
+        let mut bitmaps: Vec<(Col, Bitmap)> = Vec::new();
+        let mut block = Vec::new();
+        for (def, buf) in COLUMNS.iter().zip(self.cols) {
+            block.clear();
+            let present_count = buf.present().count_ones();
+            let null_count = rows - present_count;
+            let presence = if present_count == 0 {
+                PresenceKind::AllNull
+            } else if null_count == 0 {
+                PresenceKind::AllPresent
+            } else if let Some((same, _)) = bitmaps.iter().find(|(_, b)| b == buf.present()) {
+                block.push(PresenceKind::SameAs as u8);
+                block.push(same.id());
+                PresenceKind::SameAs
+            } else {
+                block.push(PresenceKind::Bitmap as u8);
+                put_bitmap(&mut block, buf.present(), Some(&mut zs));
+                bitmaps.push((def.col, buf.present().clone()));
+                PresenceKind::Bitmap
+            };
+            if matches!(presence, PresenceKind::AllNull | PresenceKind::AllPresent) {
+                block.push(presence as u8);
+            }
+            let values = match buf {
+                ColBuf::Int { values, .. } => encode_ints(&mut block, &values, &mut zs),
+                ColBuf::Str { values, .. } => encode_strs(&mut block, &values, &mut zs, &mut zt),
+            };
+            let offset = out.len() as u64;
+            out.extend_from_slice(&block);
+            dir.push(DirEntry {
+                col_id: def.col.id(),
+                encoding: Encoding { presence, values },
+                null_count: null_count as u32,
+                block: SectionRef {
+                    offset,
+                    len: block.len() as u64,
+                    crc: crc32c::crc32c(&block),
+                },
+            });
+        }
+
+        block.clear();
+        put_batches(&mut block, &self.batches, &mut zs);
+        let batch_ref = SectionRef {
+            offset: out.len() as u64,
+            len: block.len() as u64,
+            crc: crc32c::crc32c(&block),
+        };
+        out.extend_from_slice(&block);
+
+        let zone = ZoneMap {
+            row_count: rows as u32,
+            ts: self.ts,
+            received_at: self.received_at,
+            seq: self.seq,
+            columns: Vec::new(),
+        };
+        let mut footer = Vec::new();
+        zone.put_ranges(&mut footer);
+        super::encoding::varint::put_uvarint(&mut footer, dir.len() as u64);
+        for e in &dir {
+            e.put(&mut footer);
+        }
+        batch_ref.put(&mut footer);
+        let trailer = Trailer {
+            footer_offset: out.len() as u64,
+            footer_len: footer.len() as u32,
+            footer_crc: crc32c::crc32c(&footer),
+        };
+        out.extend_from_slice(&footer);
+        trailer.put(out);
+        Ok(())
+    }
+}
+
+fn include<T: Ord + Copy>(range: &mut Option<MinMax<T>>, v: T) {
+    match range {
+        Some(r) => r.include(v),
+        None => *range = Some(MinMax::of(v)),
+    }
+}
+
+/// Appends the value part of a string column in the smallest encoding tried.
+fn encode_strs(
+    out: &mut Vec<u8>,
+    values: &StrValues,
+    zs: &mut Zstd,
+    zt: &mut Zstd,
+) -> ValueEncoding {
+    let n = values.len();
+    if n == 0 {
+        out.push(ValueEncoding::None as u8);
+        return ValueEncoding::None;
+    }
+    // A dictionary only pays when values repeat: give up past n/2 distinct values.
+    let dict = build_str_dict(values, (n / 2).max(1));
+    if let Some(d) = &dict
+        && d.entries.len() == 1
+    {
+        out.push(ValueEncoding::StrConst as u8);
+        put_const(out, d.entries.first().copied().unwrap_or(""));
+        return ValueEncoding::StrConst;
+    }
+    let mut dict_bytes = None;
+    if let Some(d) = &dict {
+        let mut b = vec![ValueEncoding::StrDict as u8];
+        put_str_dict(&mut b, d, zt);
+        // With few distinct values the dictionary always wins; skip the costly plain try.
+        if d.entries.len() * 8 <= n {
+            out.extend_from_slice(&b);
+            return ValueEncoding::StrDict;
+        }
+        dict_bytes = Some(b);
+    }
+    let mut plain = vec![ValueEncoding::StrPlain as u8];
+    put_plain(&mut plain, values, zs, zt);
+    match dict_bytes {
+        Some(b) if b.len() < plain.len() => {
+            out.extend_from_slice(&b);
+            ValueEncoding::StrDict
+        }
+        _ => {
+            out.extend_from_slice(&plain);
+            ValueEncoding::StrPlain
+        }
+    }
+}
