@@ -157,8 +157,8 @@ impl Refresher {
                 Problem::StrayTmp(_) | Problem::OrphanIndex(_) | Problem::MissingIndex(_) => {}
                 other => {
                     let path = other.path().to_path_buf();
-                    if !self.bad.contains_key(&path) {
-                        self.bad.insert(path, 0);
+                    if let std::collections::hash_map::Entry::Vacant(e) = self.bad.entry(path) {
+                        e.insert(0);
                         tracing::warn!("catalog: {other:?}");
                     }
                 }

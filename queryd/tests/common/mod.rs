@@ -61,7 +61,7 @@ pub fn gen_row(rng: &mut StdRng, seq: u64, hour: HourId) -> Row {
         .map(|_| pick(rng, WORDS))
         .collect();
     let mut message = words.join(" ");
-    if seq % 97 == 0 {
+    if seq.is_multiple_of(97) {
         message.push_str(" zebracorn");
     }
     macro_rules! opt {
