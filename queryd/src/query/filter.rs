@@ -162,8 +162,8 @@ impl Filter {
         self.envs = EnvRestriction::Only(if keep { vec![env.to_string()] } else { vec![] });
     }
 
-    /// Whether the filter has no predicate besides the `ts` range and a restriction that
-    /// `allowed_everywhere` says is vacuous (used for the `meta.json` fast path).
+    /// Whether the filter has no predicate besides the `ts` range and the environment
+    /// restriction (the `meta.json` fast path then checks the restriction per hour).
     pub(crate) fn only_time_range(&self) -> bool {
         let mut f = self.clone();
         f.ts_from = None;
