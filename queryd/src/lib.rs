@@ -4,9 +4,11 @@
 //! per-user bearer tokens, `/healthz` and `/metrics`.
 
 pub mod auth;
+pub mod catalog;
 pub mod commands;
 pub mod config;
 pub mod http;
 pub mod mcp;
 pub mod platform;
+pub mod query;
 pub mod state;
