@@ -14,11 +14,11 @@ pub mod ids;
 pub mod meta;
 pub mod row;
 pub mod schema;
+pub mod settings;
 #[cfg(feature = "testdata")]
 #[doc(hidden)]
 pub mod testdata;
 pub mod time;
-pub mod settings;
 pub mod wal;
 
 pub use ids::{BatchId, ChunkId, HourId, Seq};

@@ -138,7 +138,10 @@ pub(crate) fn seal_hour(dd: &DataDir, hour: HourId) -> Result<bool, EngineError>
     let mut problems = Vec::new();
     let scan = scan_hour(hour, &dir, &mut problems);
     if !scan.wals.is_empty() {
-        tracing::warn!("not sealing {hour}: {} WAL(s) not yet built", scan.wals.len());
+        tracing::warn!(
+            "not sealing {hour}: {} WAL(s) not yet built",
+            scan.wals.len()
+        );
         return Ok(false);
     }
     let mut mb = HourMetaBuilder::new(hour);

@@ -23,14 +23,13 @@ impl Dedupe {
     /// Records `id` as stored in `hour` with `count` rows. Returns false if already present.
     pub fn insert(&self, id: BatchId, count: u32, hour: HourId) -> bool {
         match self.map.lock() {
-            Ok(mut m) => {
-                if m.contains_key(&id) {
-                    false
-                } else {
-                    m.insert(id, (count, hour));
+            Ok(mut m) => match m.entry(id) {
+                std::collections::hash_map::Entry::Occupied(_) => false,
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((count, hour));
                     true
                 }
-            }
+            },
             Err(_) => false,
         }
     }

@@ -20,11 +20,11 @@ use opentrace_shared::time::now_micros;
 use opentrace_shared::wal::{WalRecord, WalWriter, read_wal};
 use opentrace_shared::{HourId, Seq};
 
+use super::EngineConfig;
 use super::builder::BuildJob;
 use super::dedupe::Dedupe;
 use super::error::EngineError;
 use super::writer::{ActiveWal, WriterStart};
-use super::EngineConfig;
 
 /// What the engine starts from.
 pub(crate) struct Recovered {
@@ -101,7 +101,10 @@ pub(crate) fn recover(cfg: &EngineConfig) -> Result<Recovered, EngineError> {
         let newest_wal = h.wals.last().map(|(c, _)| *c);
         for (cid, info) in &h.wals {
             if h.chunks.iter().any(|c| c.id == *cid && c.is_committed()) {
-                tracing::warn!("recovery: chunk {cid} of {} already built, removing its WAL", h.hour);
+                tracing::warn!(
+                    "recovery: chunk {cid} of {} already built, removing its WAL",
+                    h.hour
+                );
                 fs::remove_file(&info.path)?;
                 continue;
             }

@@ -23,6 +23,13 @@ use super::error::EngineError;
 use super::stats::EngineStats;
 use super::{AppendOutcome, EngineConfig, WriterMsg};
 
+/// A batch appended but not yet acknowledged: its reply, row count and batch id.
+type Waiting = (
+    oneshot::Sender<Result<AppendOutcome, EngineError>>,
+    u32,
+    Option<BatchId>,
+);
+
 /// Most batches taken into one group commit.
 const MAX_GROUP: usize = 4096;
 
@@ -106,8 +113,7 @@ impl Writer {
         let hour = HourId::from_micros(now);
         self.roll_hour(hour);
         let hour = self.active.as_ref().map_or(hour, |a| a.hour.max(hour));
-        let mut waiting: Vec<(oneshot::Sender<Result<AppendOutcome, EngineError>>, u32, Option<BatchId>)> =
-            Vec::new();
+        let mut waiting: Vec<Waiting> = Vec::new();
         let mut flushes = Vec::new();
         for msg in group.drain(..) {
             match msg {
@@ -218,13 +224,10 @@ impl Writer {
         let n = rows.len() as u64;
         self.buf.clear();
         encode_record(&WalRecord { batch_id, rows }, &mut self.buf)?;
-        active
-            .wal
-            .append_encoded(&self.buf)
-            .map_err(|e| match e {
-                opentrace_shared::wal::WalError::Io { source, .. } => EngineError::from_io(source),
-                other => EngineError::Wal(other),
-            })?;
+        active.wal.append_encoded(&self.buf).map_err(|e| match e {
+            opentrace_shared::wal::WalError::Io { source, .. } => EngineError::from_io(source),
+            other => EngineError::Wal(other),
+        })?;
         active.rows += n;
         Ok(self.buf.len() as u64)
     }

@@ -14,9 +14,7 @@ use opentrace_shared::{BatchId, Row};
 
 use crate::config::{Config, SyncPolicy};
 use crate::engine::{Engine, EngineConfig, EngineError, HistogramCopy};
-use crate::store::{
-    AppendOutcome, BoxFuture, HistogramSnapshot, Store, StoreError, StoreStats,
-};
+use crate::store::{AppendOutcome, BoxFuture, HistogramSnapshot, Store, StoreError, StoreStats};
 
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
