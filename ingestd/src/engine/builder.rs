@@ -16,7 +16,7 @@ use opentrace_shared::datadir::{DataDir, fsync_dir, publish_chunk, publish_file,
 use opentrace_shared::fts::IndexBuilder;
 use opentrace_shared::meta::{HourMetaBuilder, MetaRow, Range};
 use opentrace_shared::time::now_micros;
-use opentrace_shared::wal::read_wal;
+use opentrace_shared::wal::for_each_wal_record;
 use opentrace_shared::{ChunkId, Col, HourId, Level, Seq, ValueRef};
 use tokio::sync::oneshot;
 
@@ -91,20 +91,12 @@ pub(crate) fn build_chunk(
     let dir = dd.hour_dir(hour);
     let bytes = fs::read(&wal_path)?;
     let wal_len = bytes.len() as u64;
-    let contents = read_wal(&bytes)?;
-    drop(bytes);
-    if contents.tail.stop.is_torn() {
-        tracing::warn!(
-            "WAL {} of {hour} has {} torn bytes at its end; building from its complete records",
-            chunk,
-            contents.tail.torn_bytes
-        );
-    }
-    let records = contents.records;
     let mut cb = ChunkBuilder::new();
     let mut ib = IndexBuilder::new();
     let mut n: u32 = 0;
-    for rec in records {
+    // Stream record by record: only one decoded batch is alive at a time, the rest of the
+    // chunk lives in the column and index builders' compact buffers.
+    let (_header, tail) = for_each_wal_record(&bytes, |rec| {
         if let (Some(id), Some(first)) = (&rec.batch_id, rec.rows.first()) {
             cb.push_batch(id, first.seq, rec.rows.len() as u32);
         }
@@ -113,6 +105,13 @@ pub(crate) fn build_chunk(
             cb.push(row);
             n += 1;
         }
+    })?;
+    drop(bytes);
+    if tail.stop.is_torn() {
+        tracing::warn!(
+            "WAL {chunk} of {hour} has {} torn bytes at its end; built from its complete records",
+            tail.torn_bytes
+        );
     }
     if n == 0 {
         fs::remove_file(&wal_path)?;

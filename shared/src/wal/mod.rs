@@ -16,7 +16,9 @@ mod writer;
 
 pub use error::{CorruptReason, WalError};
 pub use header::{HEADER_LEN, WAL_MAGIC, WAL_VERSION, WalHeader};
-pub use reader::{TailState, TailStop, WalContents, read_records, read_wal};
+pub use reader::{
+    TailState, TailStop, WalContents, for_each_record, for_each_wal_record, read_records, read_wal,
+};
 pub use record::{
     FRAME_HEADER_LEN, MAX_PAYLOAD_LEN, MIN_PAYLOAD_LEN, WalRecord, decode_payload, encode_record,
 };

@@ -89,6 +89,13 @@ fn next_frame(bytes: &[u8]) -> Frame<'_> {
 /// its CRC, or does not decode; the records before it are returned.
 pub fn read_records(bytes: &[u8]) -> (Vec<WalRecord>, TailState) {
     let mut records = Vec::new();
+    let state = for_each_record(bytes, |r| records.push(r));
+    (records, state)
+}
+
+/// Like [`read_records`], but hands each record to `f` as soon as it is decoded instead of
+/// collecting them, so that a consumer (the chunk builder) holds one record at a time.
+pub fn for_each_record(bytes: &[u8], mut f: impl FnMut(WalRecord)) -> TailState {
     let mut pos = 0usize;
     let stop = loop {
         let rest = bytes.get(pos..).unwrap_or(&[]);
@@ -96,19 +103,30 @@ pub fn read_records(bytes: &[u8]) -> (Vec<WalRecord>, TailState) {
             Frame::Stop(s) => break s,
             Frame::Ok { payload, len } => match decode_payload(payload) {
                 Ok(r) => {
-                    records.push(r);
+                    f(r);
                     pos += len;
                 }
                 Err(reason) => break TailStop::Undecodable(reason),
             },
         }
     };
-    let state = TailState {
+    TailState {
         good_len: pos,
         torn_bytes: bytes.len() - pos,
         stop,
-    };
-    (records, state)
+    }
+}
+
+/// Streams a whole WAL file image: validates the header, then [`for_each_record`] on the
+/// rest. The returned `good_len` counts from the start of the file (header included).
+pub fn for_each_wal_record(
+    bytes: &[u8],
+    f: impl FnMut(WalRecord),
+) -> Result<(WalHeader, TailState), WalError> {
+    let header = WalHeader::decode(bytes)?;
+    let mut tail = for_each_record(bytes.get(HEADER_LEN..).unwrap_or(&[]), f);
+    tail.good_len += HEADER_LEN;
+    Ok((header, tail))
 }
 
 /// The decoded contents of a whole WAL file.
