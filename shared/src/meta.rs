@@ -10,8 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::chunk::{ChunkError, ChunkReader};
 use crate::ids::{ChunkId, HourId, Seq};
 use crate::row::Level;
+use crate::schema::Col;
 
 /// Current `meta.json` format version.
 pub const META_FORMAT_VERSION: u32 = 1;
@@ -255,6 +257,61 @@ impl HourMetaBuilder {
                 set.insert(v.to_string());
             }
         }
+    }
+
+    /// Adds every row and the ranges of one committed chunk, decoding only the columns the
+    /// summary needs. `sizes` are the `.col` and `.idx` file sizes.
+    pub fn add_chunk_reader(
+        &mut self,
+        id: ChunkId,
+        reader: &ChunkReader<'_>,
+        sizes: (u64, u64),
+    ) -> Result<(), ChunkError> {
+        let seq = reader.column(Col::Seq)?;
+        let ts = reader.column(Col::Ts)?;
+        let level = reader.column(Col::Level)?;
+        let service = reader.column(Col::Service)?;
+        let env = reader.column(Col::Env)?;
+        let status = reader.column(Col::Status)?;
+        let fp = reader.column(Col::ErrorFingerprint)?;
+        let event_type = reader.column(Col::EventType)?;
+        let version = reader.column(Col::Version)?;
+        let rows = reader.row_count() as usize;
+        for i in 0..rows {
+            let level = level
+                .get(i)
+                .as_str()
+                .and_then(|l| l.parse::<Level>().ok())
+                .unwrap_or_default();
+            self.add_row(&MetaRow {
+                seq: Seq(seq.get(i).as_int().unwrap_or(0).max(0) as u64),
+                ts: ts.get(i).as_int().unwrap_or(0),
+                level,
+                service: service.get(i).as_str().unwrap_or(""),
+                env: env.get(i).as_str().unwrap_or(""),
+                status: status.get(i).as_int(),
+                fingerprint: fp.get(i).as_str(),
+                event_type: event_type.get(i).as_str(),
+                version: version.get(i).as_str(),
+            });
+        }
+        let zm = reader.zone_map();
+        if let (Some(seq), Some(ts)) = (zm.seq, zm.ts) {
+            self.add_chunk(
+                id,
+                rows as u64,
+                Range {
+                    min: seq.min.0 as i64,
+                    max: seq.max.0 as i64,
+                },
+                Range {
+                    min: ts.min,
+                    max: ts.max,
+                },
+                sizes,
+            );
+        }
+        Ok(())
     }
 
     /// Finishes the summary, stamping `sealed_at` (µs since the epoch).

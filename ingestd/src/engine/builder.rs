@@ -14,10 +14,10 @@ use std::time::Instant;
 use opentrace_shared::chunk::{ChunkBuilder, ChunkReader};
 use opentrace_shared::datadir::{DataDir, fsync_dir, publish_chunk, publish_file, scan_hour};
 use opentrace_shared::fts::IndexBuilder;
-use opentrace_shared::meta::{HourMetaBuilder, MetaRow, Range};
+use opentrace_shared::meta::HourMetaBuilder;
 use opentrace_shared::time::now_micros;
 use opentrace_shared::wal::for_each_wal_record;
-use opentrace_shared::{ChunkId, Col, HourId, Level, Seq, ValueRef};
+use opentrace_shared::{ChunkId, HourId};
 use tokio::sync::oneshot;
 
 use super::error::EngineError;
@@ -150,56 +150,7 @@ pub(crate) fn seal_hour(dd: &DataDir, hour: HourId) -> Result<bool, EngineError>
         };
         let bytes = fs::read(&col.path)?;
         let reader = ChunkReader::open(&bytes)?;
-        let zm = reader.zone_map();
-        let seq = reader.column(Col::Seq)?;
-        let ts = reader.column(Col::Ts)?;
-        let level = reader.column(Col::Level)?;
-        let service = reader.column(Col::Service)?;
-        let env = reader.column(Col::Env)?;
-        let status = reader.column(Col::Status)?;
-        let fp = reader.column(Col::ErrorFingerprint)?;
-        let event_type = reader.column(Col::EventType)?;
-        let version = reader.column(Col::Version)?;
-        let rows = reader.row_count() as usize;
-        for i in 0..rows {
-            let s = |v: ValueRef<'_>| v.as_str().map(str::to_string);
-            let lvl = level
-                .get(i)
-                .as_str()
-                .and_then(|l| l.parse::<Level>().ok())
-                .unwrap_or_default();
-            let svc = s(service.get(i)).unwrap_or_default();
-            let en = s(env.get(i)).unwrap_or_default();
-            let f = s(fp.get(i));
-            let et = s(event_type.get(i));
-            let ver = s(version.get(i));
-            mb.add_row(&MetaRow {
-                seq: Seq(seq.get(i).as_int().unwrap_or(0) as u64),
-                ts: ts.get(i).as_int().unwrap_or(0),
-                level: lvl,
-                service: &svc,
-                env: &en,
-                status: status.get(i).as_int(),
-                fingerprint: f.as_deref(),
-                event_type: et.as_deref(),
-                version: ver.as_deref(),
-            });
-        }
-        if let (Some(seq), Some(ts)) = (zm.seq, zm.ts) {
-            mb.add_chunk(
-                c.id,
-                rows as u64,
-                Range {
-                    min: seq.min.0 as i64,
-                    max: seq.max.0 as i64,
-                },
-                Range {
-                    min: ts.min,
-                    max: ts.max,
-                },
-                (col.len, idx.len),
-            );
-        }
+        mb.add_chunk_reader(c.id, &reader, (col.len, idx.len))?;
     }
     let meta = mb.finish(now_micros());
     publish_file(&dir, opentrace_shared::datadir::META_FILE, &meta.to_json())

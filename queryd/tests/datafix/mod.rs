@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use opentrace_shared::chunk::{ChunkBuilder, ChunkReader};
 use opentrace_shared::datadir::{DataDir, fsync_dir, publish_chunk, publish_file};
 use opentrace_shared::fts::IndexBuilder;
-use opentrace_shared::meta::{HourMetaBuilder, MetaRow, Range};
+use opentrace_shared::meta::HourMetaBuilder;
 use opentrace_shared::wal::{WalRecord, WalWriter, read_records};
 use opentrace_shared::{ChunkId, Col, HourId, Level, Row, Seq};
 use rand::rngs::StdRng;
@@ -181,34 +181,8 @@ pub fn seal(dd: &DataDir, hour: HourId) {
         let Ok(r) = ChunkReader::open(&bytes) else {
             continue;
         };
-        for row in r.rows().unwrap() {
-            mb.add_row(&MetaRow {
-                seq: row.seq,
-                ts: row.ts,
-                level: row.level,
-                service: &row.service,
-                env: &row.env,
-                status: row.status,
-                fingerprint: row.error_fingerprint.as_deref(),
-                event_type: row.event_type.as_deref(),
-                version: row.version.as_deref(),
-            });
-        }
-        let z = r.zone_map();
-        let (ts, seq) = (z.ts.unwrap(), z.seq.unwrap());
-        mb.add_chunk(
-            id,
-            u64::from(r.row_count()),
-            Range {
-                min: seq.min.0 as i64,
-                max: seq.max.0 as i64,
-            },
-            Range {
-                min: ts.min,
-                max: ts.max,
-            },
-            (bytes.len() as u64, 0),
-        );
+        mb.add_chunk_reader(id, &r, (bytes.len() as u64, 0))
+            .unwrap();
     }
     let meta = mb.finish(0);
     publish_file(&dir, "meta.json", &meta.to_json()).unwrap();
