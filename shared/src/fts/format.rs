@@ -32,7 +32,7 @@ pub const BLOCK_TERMS_V1: usize = 64;
 /// Largest decompressed dictionary block a reader accepts (bounds its allocation).
 pub const MAX_BLOCK_BYTES: usize = 1 << 24;
 /// zstd level of dictionary blocks.
-pub const DICT_ZSTD_LEVEL: i32 = 6;
+pub const DICT_ZSTD_LEVEL: i32 = 3;
 /// Dictionary block payload stored as is.
 pub const SECTION_RAW: u8 = 0;
 /// Dictionary block payload stored as one zstd frame.
