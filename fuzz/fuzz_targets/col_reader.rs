@@ -23,5 +23,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = r.filter_eq(c, ValueRef::Null);
     }
     let _ = r.row(0);
+    let _ = r.rows_at(&[0, 3, 1], &[Col::Message, Col::TraceId, Col::DurationMs]);
     let _ = r.rows();
 });

@@ -2,6 +2,7 @@
 //! Opens arbitrary bytes as an `.idx` file and looks up terms derived from the input.
 //! The reader must never panic: every outcome is `Ok` or a typed `IndexError`.
 use libfuzzer_sys::fuzz_target;
+use opentrace_shared::Col;
 use opentrace_shared::fts::{IndexReader, Query, tokenize};
 
 fuzz_target!(|data: &[u8]| {
@@ -25,6 +26,9 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Ok(q) = Query::parse(t) {
             let _ = q.candidates(&reader);
+        }
+        for c in [Col::TraceId, Col::RequestId, Col::SessionId] {
+            let _ = reader.id_postings(c, t);
         }
     }
     let mut infos = Vec::new();

@@ -35,6 +35,31 @@ fn check_round_trip(rows: &[Row]) -> Vec<u8> {
     if let Some(i) = rows.len().checked_sub(1) {
         assert_eq!(r.row(i as u32).unwrap(), rows[i]);
     }
+    // Projection: only the asked-for columns are filled, the rest stay default.
+    let pick: Vec<u32> = (0..rows.len() as u32).rev().step_by(3).collect();
+    let cols = [
+        Col::Message,
+        Col::TraceId,
+        Col::DurationMs,
+        Col::Seq,
+        Col::Message,
+    ];
+    let got = r.rows_at(&pick, &cols).unwrap();
+    assert_eq!(got.len(), pick.len());
+    for (g, &i) in got.iter().zip(&pick) {
+        let mut want = Row::default();
+        for c in cols {
+            // The column itself was checked against `rows` above.
+            want.set(c, r.column(c).unwrap().get_owned(i as usize))
+                .unwrap();
+            assert_eq!(want.get(c), rows[i as usize].get(c));
+        }
+        assert_eq!(g, &want, "rows_at row {i}");
+    }
+    assert!(matches!(
+        r.rows_at(&[rows.len() as u32], &cols),
+        Err(ChunkError::RowOutOfRange { .. })
+    ));
     assert!(matches!(
         r.row(rows.len() as u32),
         Err(ChunkError::RowOutOfRange { .. })

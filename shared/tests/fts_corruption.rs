@@ -122,7 +122,7 @@ fn header_errors_are_specific() {
         IndexReader::open(&d),
         Err(IndexError::UnsupportedVersion {
             found: 9,
-            supported: 1
+            supported: 2
         })
     ));
     let mut d = file.clone();

@@ -445,6 +445,41 @@ impl<'a> ChunkReader<'a> {
         build_row(&cols, i as usize)
     }
 
+    /// Rows `rows` (any order, duplicates allowed; returned in the same order) with only
+    /// the columns `cols` decoded: every other field keeps its [`Row::default`] value. The
+    /// cost is one column decode per requested column, independent of how many rows are
+    /// asked for, so fetching the handful of rows a search returns costs a fraction of
+    /// [`ChunkReader::row`] (which decodes all 47 columns).
+    pub fn rows_at(&self, rows: &[u32], cols: &[Col]) -> Result<Vec<Row>, ChunkError> {
+        if let Some(&bad) = rows.iter().find(|&&r| r >= self.row_count()) {
+            return Err(ChunkError::RowOutOfRange {
+                index: bad,
+                rows: self.row_count(),
+            });
+        }
+        let mut out = vec![Row::default(); rows.len()];
+        if rows.is_empty() {
+            return Ok(out);
+        }
+        let mut seen = [false; NUM_COLUMNS];
+        for &col in cols {
+            let slot = seen.get_mut(col as usize);
+            if slot.as_deref() == Some(&true) {
+                continue;
+            }
+            if let Some(s) = slot {
+                *s = true;
+            }
+            let column = self.column(col)?;
+            for (row, &i) in out.iter_mut().zip(rows) {
+                row.set(col, column.get_owned(i as usize)).map_err(|_| {
+                    ChunkError::corrupt(Section::Column(col), "value does not fit the row")
+                })?;
+            }
+        }
+        Ok(out)
+    }
+
     /// Every row, in file order (decodes every column once).
     pub fn rows(&self) -> Result<Vec<Row>, ChunkError> {
         let cols = self.all_columns()?;

@@ -5,10 +5,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::error::IndexError;
 use super::fields::indexed_texts;
-use super::format::{BLOCK_TERMS, FOOTER_LEN, Footer, HEADER_LEN, MAGIC, VERSION};
+use super::format::{
+    BLOCK_TERMS, DICT_ZSTD_LEVEL, FOOTER_LEN, Footer, HEADER_LEN, ID_COLUMNS, LIST_SHARED, MAGIC,
+    SECTION_RAW, SECTION_ZSTD, VERSION, id_key, id_mask_bit,
+};
 use super::postings::{encode, write_varint};
 use super::tokenizer::{Tokenizer, for_each_compound, index_key};
 use crate::row::Row;
+use crate::schema::{Col, LogicalType};
 
 /// Fast non-cryptographic hasher (the `FxHash` mixing step) for the build-time term map;
 /// the keys come from our own rows, so HashDoS resistance is not needed.
@@ -60,11 +64,15 @@ struct Terms {
     postings: Vec<Vec<u32>>,
     tokenizer: Tokenizer,
     cache: CompoundCache,
+    key_buf: String,
 }
 
 impl Terms {
     fn intern(terms: &mut TermMap, postings: &mut Vec<Vec<u32>>, tok: &str) -> u32 {
-        let key = index_key(tok);
+        Terms::intern_key(terms, postings, index_key(tok))
+    }
+
+    fn intern_key(terms: &mut TermMap, postings: &mut Vec<Vec<u32>>, key: &str) -> u32 {
         match terms.get(key) {
             Some(&id) => id,
             None => {
@@ -76,12 +84,23 @@ impl Terms {
         }
     }
 
+    /// Adds the exact-id key of `value` in column `col` (never truncated).
+    fn add_id(&mut self, row_idx: u32, col: Col, value: &str) {
+        id_key(col, value, &mut self.key_buf);
+        let id = Terms::intern_key(&mut self.terms, &mut self.postings, &self.key_buf);
+        let list = &mut self.postings[id as usize];
+        if list.last() != Some(&row_idx) {
+            list.push(row_idx);
+        }
+    }
+
     fn add_text(&mut self, row_idx: u32, text: &str) {
         let Terms {
             terms,
             postings,
             tokenizer,
             cache,
+            ..
         } = self;
         for_each_compound(text, |c| {
             let (start, len, cached) = match cache.map.get(c) {
@@ -121,21 +140,55 @@ impl Terms {
 /// Accumulates the terms of a chunk's rows and writes the `.idx` file.
 ///
 /// Memory is one interned key per distinct term plus 4 bytes per (term, row) pair.
-#[derive(Default)]
 pub struct IndexBuilder {
     state: Terms,
     row_count: u64,
     last_row: Option<u32>,
     out_of_order: bool,
+    id_cols: Vec<Col>,
+    id_mask: u32,
+}
+
+impl Default for IndexBuilder {
+    fn default() -> IndexBuilder {
+        IndexBuilder::with_id_columns(ID_COLUMNS)
+    }
 }
 
 impl IndexBuilder {
-    /// An empty builder.
+    /// An empty builder giving exact-id keys to the default [`ID_COLUMNS`].
     pub fn new() -> IndexBuilder {
         IndexBuilder::default()
     }
 
-    /// Indexes the full-text fields of `row`, which is row number `row_idx` of the chunk.
+    /// An empty builder whose [`IndexBuilder::add_row`] gives exact-id keys to `cols`
+    /// (string columns with ids below 32; others are ignored). The file records the set,
+    /// so [`super::IndexReader::id_postings`] answers `None` for columns left out.
+    pub fn with_id_columns(cols: &[Col]) -> IndexBuilder {
+        let mut id_cols = Vec::new();
+        let mut id_mask = 0;
+        for &c in cols {
+            if let Some(bit) = id_mask_bit(c)
+                && id_mask & bit == 0
+                && matches!(c.def().ty, LogicalType::Str)
+            {
+                id_mask |= bit;
+                id_cols.push(c);
+            }
+        }
+        IndexBuilder {
+            state: Terms::default(),
+            row_count: 0,
+            last_row: None,
+            out_of_order: false,
+            id_cols,
+            id_mask,
+        }
+    }
+
+    /// Indexes the full-text fields of `row`, which is row number `row_idx` of the chunk,
+    /// and the exact-id keys of its id columns (by default [`ID_COLUMNS`]: trace, request,
+    /// span and user ids; see [`super::IndexReader::id_postings`]).
     ///
     /// Call it for every row of the chunk, including rows without text: the file's row
     /// count is the largest `row_idx` plus one. Rows are expected in increasing order
@@ -144,6 +197,27 @@ impl IndexBuilder {
         self.note_row(row_idx);
         let state = &mut self.state;
         indexed_texts(row, |_, text| state.add_text(row_idx, text));
+        for &col in &self.id_cols {
+            if let Some(v) = row.get(col).as_str()
+                && !v.is_empty()
+            {
+                state.add_id(row_idx, col, v);
+            }
+        }
+    }
+
+    /// Adds the exact-id key of `value` in `col` for row `row_idx` (what
+    /// [`IndexBuilder::add_row`] does for each non-empty id-column value) and marks `col`
+    /// as having id keys. Ignored for columns with ids of 32 and above.
+    pub fn add_id(&mut self, row_idx: u32, col: Col, value: &str) {
+        let Some(bit) = id_mask_bit(col) else {
+            return;
+        };
+        self.id_mask |= bit;
+        self.note_row(row_idx);
+        if !value.is_empty() {
+            self.state.add_id(row_idx, col, value);
+        }
     }
 
     /// Indexes one piece of text for row `row_idx` (what [`IndexBuilder::add_row`] does
@@ -172,6 +246,7 @@ impl IndexBuilder {
             state,
             row_count,
             out_of_order,
+            id_mask,
             ..
         } = self;
         let Terms {
@@ -189,39 +264,68 @@ impl IndexBuilder {
         let mut post = Vec::new();
         let mut dict = Vec::new();
         let mut index = Vec::new();
-        let mut prev: &str = "";
         let to_u32 = |n: usize, what| u32::try_from(n).map_err(|_| IndexError::TooLarge { what });
-        for (i, &(term, id)) in order.iter().enumerate() {
-            if i % BLOCK_TERMS == 0 {
-                index.extend_from_slice(&to_u32(dict.len(), "dictionary size")?.to_le_bytes());
-                index.extend_from_slice(&to_u32(post.len(), "postings size")?.to_le_bytes());
-                write_varint(&mut dict, BLOCK_TERMS.min(order.len() - i) as u64);
-                prev = "";
+        // Identical lists (terms that always occur together, a compound and its prefixes)
+        // are stored once; later terms point back at the first copy.
+        let mut stored: HashMap<Vec<u32>, (u8, usize, usize), BuildHasherDefault<FxHasher>> =
+            HashMap::default();
+        let mut block = Vec::new();
+        let mut zstd =
+            zstd::bulk::Compressor::new(DICT_ZSTD_LEVEL).map_err(|_| IndexError::TooLarge {
+                what: "zstd context",
+            })?;
+        for terms_of_block in order.chunks(BLOCK_TERMS) {
+            index.extend_from_slice(&to_u32(dict.len(), "dictionary size")?.to_le_bytes());
+            index.extend_from_slice(&to_u32(post.len(), "postings size")?.to_le_bytes());
+            write_varint(&mut dict, terms_of_block.len() as u64);
+            let first = terms_of_block.first().map_or("", |t| t.0);
+            write_varint(&mut dict, first.len() as u64);
+            dict.extend_from_slice(first.as_bytes());
+            block.clear();
+            let mut prev: &str = "";
+            for &(term, id) in terms_of_block {
+                let shared = prev
+                    .as_bytes()
+                    .iter()
+                    .zip(term.as_bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                write_varint(&mut block, shared as u64);
+                write_varint(&mut block, (term.len() - shared) as u64);
+                block.extend_from_slice(&term.as_bytes()[shared..]);
+                let rows = &mut postings[id as usize];
+                if out_of_order {
+                    rows.sort_unstable();
+                    rows.dedup();
+                }
+                write_varint(&mut block, rows.len() as u64);
+                if let [only] = rows.as_slice() {
+                    write_varint(&mut block, u64::from(*only));
+                } else if let Some(&(enc, offset, len)) = stored.get(rows.as_slice()) {
+                    block.push(enc | LIST_SHARED);
+                    write_varint(&mut block, len as u64);
+                    write_varint(&mut block, offset as u64);
+                } else {
+                    let start = post.len();
+                    let enc = encode(rows, &mut post);
+                    block.push(enc);
+                    write_varint(&mut block, (post.len() - start) as u64);
+                    stored.insert(std::mem::take(rows), (enc, start, post.len() - start));
+                }
+                prev = term;
             }
-            let shared = prev
-                .as_bytes()
-                .iter()
-                .zip(term.as_bytes())
-                .take_while(|(a, b)| a == b)
-                .count();
-            write_varint(&mut dict, shared as u64);
-            write_varint(&mut dict, (term.len() - shared) as u64);
-            dict.extend_from_slice(&term.as_bytes()[shared..]);
-            let rows = &mut postings[id as usize];
-            if out_of_order {
-                rows.sort_unstable();
-                rows.dedup();
+            write_varint(&mut dict, block.len() as u64);
+            match zstd.compress(&block) {
+                Ok(z) if z.len() < block.len() => {
+                    dict.push(SECTION_ZSTD);
+                    write_varint(&mut dict, z.len() as u64);
+                    dict.extend_from_slice(&z);
+                }
+                _ => {
+                    dict.push(SECTION_RAW);
+                    dict.extend_from_slice(&block);
+                }
             }
-            write_varint(&mut dict, rows.len() as u64);
-            if let [only] = rows.as_slice() {
-                write_varint(&mut dict, u64::from(*only));
-            } else {
-                let start = post.len();
-                let enc = encode(rows, &mut post);
-                dict.push(enc);
-                write_varint(&mut dict, (post.len() - start) as u64);
-            }
-            prev = term;
         }
         to_u32(post.len(), "postings size")?;
         to_u32(dict.len(), "dictionary size")?;
@@ -232,6 +336,7 @@ impl IndexBuilder {
         let footer = Footer {
             row_count,
             term_count,
+            id_columns: id_mask,
             block_count: to_u32(index.len() / 8, "block count")?,
             postings_len: post.len() as u64,
             dict_len: dict.len() as u64,

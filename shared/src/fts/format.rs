@@ -3,26 +3,69 @@
 //! ```text
 //! header     8 bytes   "OTIX", version u16 LE, flags u16 LE (0)
 //! postings   P bytes   postings lists of terms with df >= 2, in term order
-//! dictionary D bytes   front-coded blocks of up to BLOCK_TERMS terms
+//! dictionary D bytes   blocks of up to BLOCK_TERMS front-coded terms (zstd when smaller)
 //! block idx  8*B bytes per block: u32 LE offset in dictionary, u32 LE postings base
 //! footer     56 bytes  see [`Footer`]
 //! trailer    4 bytes   "OTIX"
 //! ```
 
 use super::error::{IndexError, Section};
+use crate::schema::Col;
 
 /// File magic, at the start and at the very end of the file.
 pub const MAGIC: [u8; 4] = *b"OTIX";
-/// Format version written and read by this build.
-pub const VERSION: u16 = 1;
+/// Format version written by this build (readers also accept [`VERSION_1`]).
+pub const VERSION: u16 = 2;
+/// The first format version: uncompressed dictionary blocks, no shared lists, no id keys.
+pub const VERSION_1: u16 = 1;
 /// Header length: magic, version, flags.
 pub const HEADER_LEN: usize = 8;
 /// Footer length (without the 4-byte trailer magic).
 pub const FOOTER_LEN: usize = 56;
 /// Footer plus trailer magic.
 pub const TAIL_LEN: usize = FOOTER_LEN + 4;
-/// Maximum number of terms in one dictionary block.
-pub const BLOCK_TERMS: usize = 64;
+/// Maximum number of terms in one dictionary block written by this build (version 2;
+/// version 1 files have at most [`BLOCK_TERMS_V1`]).
+pub const BLOCK_TERMS: usize = 256;
+/// Maximum number of terms in one dictionary block of a version 1 file.
+pub const BLOCK_TERMS_V1: usize = 64;
+/// Largest decompressed dictionary block a reader accepts (bounds its allocation).
+pub const MAX_BLOCK_BYTES: usize = 1 << 24;
+/// zstd level of dictionary blocks.
+pub const DICT_ZSTD_LEVEL: i32 = 3;
+/// Dictionary block payload stored as is.
+pub const SECTION_RAW: u8 = 0;
+/// Dictionary block payload stored as one zstd frame.
+pub const SECTION_ZSTD: u8 = 1;
+/// Flag on a dictionary entry's encoding byte (version 2): the list is stored earlier in
+/// the postings section (an identical list of another term), at an explicit offset.
+pub const LIST_SHARED: u8 = 0x80;
+
+/// Columns whose values get exact-id keys by default (`IndexBuilder::new`; see
+/// `IndexReader::id_postings`). `session_id` is left out by default: it costs about 3 B/row
+/// and is rarely looked up. Any string column with an id below 32 can be chosen with
+/// `IndexBuilder::with_id_columns`.
+pub const ID_COLUMNS: &[Col] = &[Col::TraceId, Col::RequestId, Col::SpanId, Col::UserId];
+
+/// The footer's id-column mask bit of `col` (bit = column id), or `None` for columns with
+/// ids of 32 and above, which cannot have id keys.
+pub fn id_mask_bit(col: Col) -> Option<u32> {
+    1u32.checked_shl(u32::from(col as u8))
+}
+
+/// First byte of every exact-id key. A control character is a separator for the
+/// tokenizer, so no text token can start with it: the two namespaces cannot collide.
+pub const ID_KEY_PREFIX: char = '\u{1}';
+
+/// Writes the exact-id key of `value` in `col` into `out`: [`ID_KEY_PREFIX`], the column
+/// id as one character (U+0000..=U+00FF, so one or two UTF-8 bytes), then `value` verbatim
+/// (case-sensitive, never truncated).
+pub fn id_key(col: Col, value: &str, out: &mut String) {
+    out.clear();
+    out.push(ID_KEY_PREFIX);
+    out.push(char::from(col as u8));
+    out.push_str(value);
+}
 /// Size of one block-index entry.
 pub const INDEX_ENTRY_LEN: usize = 8;
 
@@ -33,6 +76,8 @@ pub struct Footer {
     pub row_count: u32,
     /// Distinct terms in the dictionary.
     pub term_count: u32,
+    /// Version 2: bit `c` set when column id `c` has exact-id keys (0 in version 1).
+    pub id_columns: u32,
     /// Dictionary blocks (entries in the block index).
     pub block_count: u32,
     /// Length of the postings section.
@@ -56,7 +101,7 @@ impl Footer {
         b[0..4].copy_from_slice(&self.row_count.to_le_bytes());
         b[4..8].copy_from_slice(&self.term_count.to_le_bytes());
         b[8..12].copy_from_slice(&self.block_count.to_le_bytes());
-        // 12..16 reserved, zero.
+        b[12..16].copy_from_slice(&self.id_columns.to_le_bytes());
         b[16..24].copy_from_slice(&self.postings_len.to_le_bytes());
         b[24..32].copy_from_slice(&self.dict_len.to_le_bytes());
         b[32..40].copy_from_slice(&self.index_len.to_le_bytes());
@@ -97,6 +142,7 @@ impl Footer {
         Ok(Footer {
             row_count: u32_at(0)?,
             term_count: u32_at(4)?,
+            id_columns: u32_at(12)?,
             block_count: u32_at(8)?,
             postings_len: u64_at(16)?,
             dict_len: u64_at(24)?,

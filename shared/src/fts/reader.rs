@@ -5,12 +5,42 @@
 //! the file is touched. No input bytes can make the reader panic: every length, offset and
 //! value is checked and reported as a typed [`IndexError`].
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::cmp::Ordering;
 
 use super::error::{IndexError, Section};
-use super::format::{FOOTER_LEN, Footer, HEADER_LEN, INDEX_ENTRY_LEN, MAGIC, TAIL_LEN, VERSION};
+use super::format::{
+    BLOCK_TERMS, BLOCK_TERMS_V1, FOOTER_LEN, Footer, HEADER_LEN, INDEX_ENTRY_LEN, LIST_SHARED,
+    MAGIC, MAX_BLOCK_BYTES, SECTION_RAW, SECTION_ZSTD, TAIL_LEN, VERSION, VERSION_1, id_key,
+    id_mask_bit,
+};
 use super::postings::{Cursor, ENC_BITMAP, ENC_PACKED, ENC_VARINT, decode};
 use super::tokenizer::index_key;
+use crate::schema::Col;
+
+thread_local! {
+    /// One zstd decompression context per thread, reused by every block lookup.
+    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { RefCell::new(None) };
+}
+
+/// Decompresses one zstd frame that must produce exactly `raw_len` bytes.
+fn unzstd(frame: &[u8], raw_len: usize) -> Result<Vec<u8>, IndexError> {
+    let bad = || IndexError::corrupt(Section::Dictionary, "bad zstd block");
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(|_| bad())?);
+        }
+        let d = slot.as_mut().ok_or_else(bad)?;
+        let out = d.decompress(frame, raw_len).map_err(|_| bad())?;
+        if out.len() != raw_len {
+            return Err(bad());
+        }
+        Ok(out)
+    })
+}
 
 /// Where a term's rows are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +87,11 @@ impl TermInfo {
     }
 }
 
+/// One dictionary block ready to scan: its entry bytes (decompressed for version 2), term
+/// count, first term (stored in front of the entries in version 2; `None` in version 1)
+/// and postings base offset.
+type BlockEntries<'a> = (Cow<'a, [u8]>, u64, Option<&'a [u8]>, usize);
+
 /// An opened index file borrowing its bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct IndexReader<'a> {
@@ -64,6 +99,7 @@ pub struct IndexReader<'a> {
     dict: &'a [u8],
     index: &'a [u8],
     footer: Footer,
+    version: u16,
 }
 
 impl<'a> IndexReader<'a> {
@@ -108,7 +144,7 @@ impl<'a> IndexReader<'a> {
             });
         }
         let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-        if version != VERSION {
+        if version != VERSION && version != VERSION_1 {
             return Err(IndexError::UnsupportedVersion {
                 found: version,
                 supported: VERSION,
@@ -155,6 +191,7 @@ impl<'a> IndexReader<'a> {
             dict: &bytes[p_end..d_end],
             index: &bytes[d_end..i_end],
             footer,
+            version,
         };
         let computed = crc32c::crc32c(r.index);
         if computed != footer.index_crc {
@@ -200,7 +237,42 @@ impl<'a> IndexReader<'a> {
     /// [`super::MAX_TERM_BYTES`] are looked up by their truncated key, so the answer is a
     /// superset of the rows holding the full term.
     pub fn term_info(&self, term: &str) -> Result<Option<TermInfo>, IndexError> {
-        let key = index_key(term).as_bytes();
+        self.key_info(index_key(term).as_bytes())
+    }
+
+    /// Format version of the file (1 or 2).
+    pub fn version(&self) -> u16 {
+        self.version
+    }
+
+    /// Whether the file holds exact-id keys for `col` (version 2 files written with `col`
+    /// among the builder's id columns, by default [`super::ID_COLUMNS`]).
+    pub fn has_id_keys(&self, col: Col) -> bool {
+        self.version >= VERSION
+            && id_mask_bit(col).is_some_and(|bit| self.footer.id_columns & bit != 0)
+    }
+
+    /// The sorted rows whose column `col` equals `value` exactly (byte for byte, case
+    /// sensitive), answered from the exact-id keys: `Some(vec![])` when no row has it;
+    /// `None` when this file has no id keys for `col` (see [`IndexReader::has_id_keys`];
+    /// e.g. a version 1 file): scan the column instead. Costs one dictionary lookup.
+    pub fn id_postings(&self, col: Col, value: &str) -> Result<Option<Vec<u32>>, IndexError> {
+        if !self.has_id_keys(col) {
+            return Ok(None);
+        }
+        if value.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let mut key = String::with_capacity(value.len() + 2);
+        id_key(col, value, &mut key);
+        match self.key_info(key.as_bytes())? {
+            Some(info) => self.read_postings(&info).map(Some),
+            None => Ok(Some(Vec::new())),
+        }
+    }
+
+    /// Looks up an exact dictionary key.
+    fn key_info(&self, key: &[u8]) -> Result<Option<TermInfo>, IndexError> {
         // Largest block whose first term is <= key.
         let (mut lo, mut hi) = (0usize, self.footer.block_count as usize);
         while lo < hi {
@@ -317,14 +389,57 @@ impl<'a> IndexReader<'a> {
         let (bytes, _) = self.block(block)?;
         let mut c = Cursor::new(bytes, Section::Dictionary);
         let n = c.varint()?;
-        let shared = c.varint()?;
-        if n == 0 || shared != 0 {
+        if self.version == VERSION_1 {
+            let shared = c.varint()?;
+            if n == 0 || shared != 0 {
+                return Err(IndexError::corrupt(Section::Dictionary, "bad block start"));
+            }
+        } else if n == 0 {
             return Err(IndexError::corrupt(Section::Dictionary, "bad block start"));
         }
         let len = c.varint()?;
         let len = usize::try_from(len)
             .map_err(|_| IndexError::corrupt(Section::Dictionary, "term length"))?;
         c.bytes(len)
+    }
+
+    /// The entries of block `block` (decompressed for version 2), its term count and its
+    /// first term (version 2 stores it in front of the entries; `None` for version 1).
+    fn block_entries(&self, block: usize) -> Result<BlockEntries<'a>, IndexError> {
+        let corrupt = |r: &'static str| IndexError::corrupt(Section::Dictionary, r);
+        let (bytes, pbase) = self.block(block)?;
+        let mut c = Cursor::new(bytes, Section::Dictionary);
+        let n = c.varint()?;
+        if self.version == VERSION_1 {
+            if n == 0 || n > BLOCK_TERMS_V1 as u64 {
+                return Err(corrupt("block term count out of range"));
+            }
+            return Ok((Cow::Borrowed(c.rest()), n, None, pbase));
+        }
+        if n == 0 || n > BLOCK_TERMS as u64 {
+            return Err(corrupt("block term count out of range"));
+        }
+        let first_len = usize::try_from(c.varint()?).map_err(|_| corrupt("term length"))?;
+        let first = c.bytes(first_len)?;
+        let raw_len = usize::try_from(c.varint()?)
+            .ok()
+            .filter(|&l| l <= MAX_BLOCK_BYTES)
+            .ok_or_else(|| corrupt("block too large"))?;
+        let entries = match c.u8()? {
+            SECTION_RAW => {
+                let raw = c.bytes(raw_len)?;
+                Cow::Borrowed(raw)
+            }
+            SECTION_ZSTD => {
+                let stored = usize::try_from(c.varint()?).map_err(|_| corrupt("zstd length"))?;
+                Cow::Owned(unzstd(c.bytes(stored)?, raw_len)?)
+            }
+            _ => return Err(corrupt("unknown block codec")),
+        };
+        if c.remaining() != 0 {
+            return Err(corrupt("trailing bytes after a block"));
+        }
+        Ok((entries, n, Some(first), pbase))
     }
 
     /// Decodes block `block` term by term, calling `f(term, info)` until it returns false.
@@ -334,12 +449,8 @@ impl<'a> IndexReader<'a> {
         mut f: impl FnMut(&[u8], TermInfo) -> bool,
     ) -> Result<(), IndexError> {
         let corrupt = |r: &str| IndexError::corrupt(Section::Dictionary, r);
-        let (bytes, pbase) = self.block(block)?;
-        let mut c = Cursor::new(bytes, Section::Dictionary);
-        let n = c.varint()?;
-        if n == 0 || n > super::format::BLOCK_TERMS as u64 {
-            return Err(corrupt("block term count out of range"));
-        }
+        let (entries, n, first, pbase) = self.block_entries(block)?;
+        let mut c = Cursor::new(&entries, Section::Dictionary);
         let mut term: Vec<u8> = Vec::with_capacity(64);
         let mut poff = pbase;
         for i in 0..n {
@@ -353,6 +464,9 @@ impl<'a> IndexReader<'a> {
             }
             term.truncate(shared as usize);
             term.extend_from_slice(c.bytes(suffix as usize)?);
+            if i == 0 && first.is_some_and(|f| f != term.as_slice()) {
+                return Err(corrupt("block start differs from its first term"));
+            }
             let doc_freq = c.varint_u32()?;
             let loc = match doc_freq {
                 0 => return Err(corrupt("term with no rows")),
@@ -364,25 +478,30 @@ impl<'a> IndexReader<'a> {
                     Location::Inline(r)
                 }
                 _ => {
-                    let enc = c.u8()?;
+                    let flags = c.u8()?;
+                    let shared = flags & LIST_SHARED != 0 && self.version != VERSION_1;
+                    let enc = if shared { flags & !LIST_SHARED } else { flags };
                     if !matches!(enc, ENC_VARINT | ENC_PACKED | ENC_BITMAP) {
                         return Err(corrupt("unknown postings encoding"));
                     }
-                    let len = c.varint()?;
-                    let len = usize::try_from(len)
-                        .ok()
-                        .filter(|&l| {
-                            poff.checked_add(l)
-                                .is_some_and(|e| e <= self.postings.len())
-                        })
-                        .ok_or_else(|| corrupt("postings length past the section end"))?;
-                    let loc = Location::List {
-                        enc,
-                        offset: poff,
-                        len,
+                    let len = usize::try_from(c.varint()?)
+                        .map_err(|_| corrupt("postings length past the section end"))?;
+                    let offset = if shared {
+                        usize::try_from(c.varint()?)
+                            .map_err(|_| corrupt("postings offset past the section end"))?
+                    } else {
+                        poff
                     };
-                    poff += len;
-                    loc
+                    if offset
+                        .checked_add(len)
+                        .is_none_or(|e| e > self.postings.len())
+                    {
+                        return Err(corrupt("postings length past the section end"));
+                    }
+                    if !shared {
+                        poff += len;
+                    }
+                    Location::List { enc, offset, len }
                 }
             };
             if !f(&term, TermInfo { doc_freq, loc }) {
