@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use opentrace_shared::chunk::{ChunkBuilder, ChunkReader};
-use opentrace_shared::fts::{ID_COLUMNS, IndexBuilder, IndexReader, Query, indexed_texts};
+use opentrace_shared::fts::{IndexBuilder, IndexReader, KEYABLE_ID_COLUMNS, Query, indexed_texts};
 use opentrace_shared::testdata;
 use opentrace_shared::{Col, Row, ValueRef};
 
@@ -49,7 +49,7 @@ fn build_col(rows: &[Row]) -> Vec<u8> {
 
 /// The index of the text plus the id keys of `ids` only, to show what each id column costs.
 fn build_text_idx(rows: &[Row], ids: &[Col]) -> Vec<u8> {
-    let mut b = IndexBuilder::new();
+    let mut b = IndexBuilder::with_id_columns(ids);
     for (i, r) in rows.iter().enumerate() {
         b.add_text(i as u32, "");
         indexed_texts(r, |_, t| b.add_text(i as u32, t));
@@ -94,7 +94,7 @@ fn main() {
     let (t_col, col) = best_of(3, || build_col(&rows));
     let (t_idx, idx) = best_of(3, || build_idx(&rows));
     let text_idx = build_text_idx(&rows, &[]);
-    let id_costs: Vec<(String, usize)> = ID_COLUMNS
+    let id_costs: Vec<(String, usize)> = KEYABLE_ID_COLUMNS
         .iter()
         .map(|&c| {
             let distinct: std::collections::HashSet<&str> =

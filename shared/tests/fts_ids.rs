@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use opentrace_shared::fts::{
-    ID_COLUMNS, ID_KEY_PREFIX, IndexBuilder, IndexReader, Tokenizer, index_key, indexed_texts,
+    ID_KEY_PREFIX, IndexBuilder, IndexReader, KEYABLE_ID_COLUMNS, Tokenizer, index_key,
+    indexed_texts,
 };
 use opentrace_shared::{Col, Row, testdata};
 use proptest::prelude::*;
@@ -24,13 +25,13 @@ fn brute(rows: &[Row], col: Col) -> BTreeMap<String, Vec<u32>> {
 fn id_postings_equal_brute_force_on_sdk_rows() {
     let messages = testdata::load_messages(&testdata::default_loghub_dir());
     let rows = testdata::generate(3000, 7, &messages);
-    let mut b = IndexBuilder::new();
+    let mut b = IndexBuilder::with_id_columns(KEYABLE_ID_COLUMNS);
     for (i, r) in rows.iter().enumerate() {
         b.add_row(i as u32, r);
     }
     let file = b.finish().unwrap();
     let reader = IndexReader::open(&file).unwrap();
-    for &col in ID_COLUMNS {
+    for &col in KEYABLE_ID_COLUMNS {
         assert!(reader.has_id_keys(col));
         let want = brute(&rows, col);
         assert!(!want.is_empty(), "test data has {} values", col.name());
@@ -92,7 +93,7 @@ fn chosen_id_columns_are_recorded() {
         assert_eq!(reader.id_postings(c, "t").unwrap(), None);
     }
     // A chosen column with no values in the chunk still answers (nothing).
-    let mut b = IndexBuilder::new();
+    let mut b = IndexBuilder::with_id_columns(KEYABLE_ID_COLUMNS);
     b.add_row(0, &Row::default());
     let file = b.finish().unwrap();
     let reader = IndexReader::open(&file).unwrap();
@@ -133,7 +134,7 @@ proptest! {
                 ..Row::default()
             })
             .collect();
-        let mut b = IndexBuilder::new();
+        let mut b = IndexBuilder::with_id_columns(KEYABLE_ID_COLUMNS);
         let mut want_text: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
         let mut tok = Tokenizer::new();
         for (i, r) in rows.iter().enumerate() {

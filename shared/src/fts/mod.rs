@@ -25,7 +25,7 @@ pub mod tokenizer;
 pub use builder::IndexBuilder;
 pub use error::{IndexError, Section};
 pub use fields::indexed_texts;
-pub use format::{ID_COLUMNS, ID_KEY_PREFIX, id_key, id_mask_bit};
+pub use format::{ID_COLUMNS, ID_KEY_PREFIX, KEYABLE_ID_COLUMNS, id_key, id_mask_bit};
 pub use query::{Clause, Query, QueryError, intersect, search};
 pub use reader::{IndexReader, TermInfo};
 pub use tokenizer::{MAX_TERM_BYTES, Tokenizer, compounds, for_each_compound, index_key, tokenize};
