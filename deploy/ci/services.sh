@@ -13,7 +13,7 @@ fail_or_warn() {
 
 if command -v pg_isready >/dev/null 2>&1; then
   if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-    ver="$(ls /etc/postgresql 2>/dev/null | head -n1 || true)"
+    ver="$(find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort | head -n1 || true)"
     if [ -n "$ver" ]; then
       pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
     fi
