@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::*;
-use datafix::{BASE_HOUR, Store, visible_seqs};
+use datafix::{BASE_HOUR, Store};
 use opentrace_queryd::catalog::{Catalog, CatalogOptions};
 use opentrace_shared::datadir::DataDir;
-use opentrace_shared::{ChunkId, HourId};
+use opentrace_shared::{ChunkId, Col, HourId};
 use rand::SeedableRng;
 use serde_json::Value;
 
@@ -34,6 +34,7 @@ fn cli_in(data: &std::path::Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Seqs of the committed chunks (WAL rows excluded), sorted.
 fn chunk_seqs(dir: &std::path::Path) -> Vec<u64> {
     let catalog = Catalog::open(
         DataDir::new(dir),
@@ -44,7 +45,14 @@ fn chunk_seqs(dir: &std::path::Path) -> Vec<u64> {
     )
     .unwrap();
     let snap = catalog.snapshot();
-    let mut seqs = visible_seqs(&snap);
+    let mut seqs = Vec::new();
+    for h in snap.hours() {
+        for c in &h.chunks {
+            let r = c.reader().unwrap();
+            let col = r.column(Col::Seq).unwrap();
+            seqs.extend(col.ints().map(|v| v.unwrap() as u64));
+        }
+    }
     seqs.sort_unstable();
     seqs
 }
@@ -134,7 +142,8 @@ fn backup_while_running_then_restore_and_serve() {
         serde_json::from_slice(&std::fs::read(backup_dir.join("backup.json")).unwrap()).unwrap();
     assert_eq!(manifest["summary"]["platform_db"], true);
     assert_eq!(manifest["summary"]["sealed_hours"], 1);
-    assert_eq!(manifest["summary"]["wals_skipped"], 1);
+    // The live WAL of the open hour, plus any the writer had not yet built.
+    assert!(manifest["summary"]["wals_skipped"].as_u64().unwrap() >= 1);
     // A second backup into the same directory is refused.
     let again = cli_in(
         server.data_dir(),
@@ -145,14 +154,20 @@ fn backup_while_running_then_restore_and_serve() {
     // Restore into a fresh directory.
     let restored = tempfile::tempdir().unwrap();
     let target = restored.path().join("data");
-    let out = cli_in(&target, &["restore", "--from", backup_dir.to_str().unwrap()]);
+    let out = cli_in(
+        &target,
+        &["restore", "--from", backup_dir.to_str().unwrap()],
+    );
     assert!(
         out.status.success(),
         "restore failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     // Not over a non-empty directory without --force; with --force it replaces it.
-    let out = cli_in(&target, &["restore", "--from", backup_dir.to_str().unwrap()]);
+    let out = cli_in(
+        &target,
+        &["restore", "--from", backup_dir.to_str().unwrap()],
+    );
     assert!(!out.status.success(), "restore over data must need --force");
     std::fs::write(target.join("platform.db-wal"), b"stale").unwrap();
     let out = cli_in(
@@ -172,11 +187,17 @@ fn backup_while_running_then_restore_and_serve() {
     let set: HashSet<u64> = got.iter().copied().collect();
     assert_eq!(set.len(), got.len(), "a row restored twice");
     for s in &before {
-        assert!(set.contains(s), "row {s} committed before the backup is missing");
+        assert!(
+            set.contains(s),
+            "row {s} committed before the backup is missing"
+        );
     }
     let after_set: HashSet<u64> = after.iter().copied().collect();
     for s in &got {
-        assert!(after_set.contains(s), "row {s} restored but never committed");
+        assert!(
+            after_set.contains(s),
+            "row {s} restored but never committed"
+        );
         assert!(!wal_seqs.contains(s), "row {s} came from a WAL");
     }
     // The writer's chunks hold 20 rows each; the 3 chunks made first hold 650.
@@ -209,7 +230,8 @@ fn backup_while_running_then_restore_and_serve() {
     assert_eq!(r.status, 401);
     // The password still logs in; a second admin cannot sign up without an invite.
     let r = server.connect("admin@example.com", PW, None);
-    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["created"], false);
     assert_eq!(r.json()["role"], "admin");
     let r = server.connect("intruder@example.com", PW, None);
     assert_eq!(r.status, 401);

@@ -144,7 +144,11 @@ fn systemd_units_verify_clean() {
     }
     let root = unit_root(&units);
     let out = verify(root.path(), &UNITS);
-    assert!(out.status.success(), "systemd-analyze verify: {}", text(&out));
+    assert!(
+        out.status.success(),
+        "systemd-analyze verify: {}",
+        text(&out)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !stderr.contains("opentrace"),
@@ -167,8 +171,14 @@ fn caddy_validate(file: &Path, domain: Option<&str>) -> Output {
     cmd.args(["validate", "--adapter", "caddyfile", "--config"])
         .arg(file)
         .env("HOME", std::env::temp_dir())
-        .env("XDG_DATA_HOME", std::env::temp_dir().join("caddy-test-data"))
-        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("caddy-test-config"));
+        .env(
+            "XDG_DATA_HOME",
+            std::env::temp_dir().join("caddy-test-data"),
+        )
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("caddy-test-config"),
+        );
     if let Some(d) = domain {
         cmd.env("OPENTRACE_DOMAIN", d);
     }
@@ -180,7 +190,12 @@ fn caddyfile_validates_and_routes() {
     let file = repo().join("deploy/Caddyfile");
     let body = std::fs::read_to_string(&file).unwrap();
     assert!(body.contains("{$OPENTRACE_DOMAIN} {"));
-    for route in ["handle /api/auth/*", "handle /api/*", "handle /v1/*", "handle {"] {
+    for route in [
+        "handle /api/auth/*",
+        "handle /api/*",
+        "handle /v1/*",
+        "handle {",
+    ] {
         assert!(body.contains(route), "Caddyfile lacks {route}");
     }
     if !have("caddy", "apt-get install -y caddy") {
@@ -232,7 +247,12 @@ fn dockerfile_passes_hadolint() {
 fn compose_file_matches_the_compose_spec() {
     let file = repo().join("deploy/docker-compose.yml");
     let body = std::fs::read_to_string(&file).unwrap();
-    for needle in ["subpath: logs", "read_only: true", "healthcheck:", "opentrace-data:"] {
+    for needle in [
+        "subpath: logs",
+        "read_only: true",
+        "healthcheck:",
+        "opentrace-data:",
+    ] {
         assert!(body.contains(needle), "compose file lacks {needle}");
     }
     if !have("check-jsonschema", "pip install check-jsonschema") {
@@ -247,7 +267,11 @@ fn compose_file_matches_the_compose_spec() {
     // The check is real: an unknown service key is refused.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("compose.yml");
-    std::fs::write(&bad, body.replace("restart: unless-stopped", "restrat: always")).unwrap();
+    std::fs::write(
+        &bad,
+        body.replace("restart: unless-stopped", "restrat: always"),
+    )
+    .unwrap();
     let out = Command::new("check-jsonschema")
         .args(["--builtin-schema", "vendor.compose-spec"])
         .arg(&bad)
@@ -331,7 +355,11 @@ fn install_into_a_root_twice() {
     )
     .unwrap();
     let second = install(r, bins.path());
-    assert!(second.status.success(), "install.sh again: {}", text(&second));
+    assert!(
+        second.status.success(),
+        "install.sh again: {}",
+        text(&second)
+    );
     let stdout2 = String::from_utf8_lossy(&second.stdout);
     assert!(stdout2.contains("SDK API key kept"));
     assert!(stdout2.contains("configuration kept"));
@@ -361,7 +389,11 @@ fn install_into_a_root_twice() {
     // And the installed Caddyfile (domain filled in) is valid without any environment.
     if have("caddy", "apt-get install -y caddy") {
         let out = caddy_validate(&r.join("etc/caddy/Caddyfile"), None);
-        assert!(out.status.success(), "caddy validate installed: {}", text(&out));
+        assert!(
+            out.status.success(),
+            "caddy validate installed: {}",
+            text(&out)
+        );
     }
 }
 

@@ -44,7 +44,11 @@ fn run_local_demo_starts_streams_and_stops_cleanly() {
     binary("opentrace-queryd").unwrap();
     let bin_dir = ingestd.parent().unwrap().to_path_buf();
     let loadgen = PathBuf::from(env!("CARGO_BIN_EXE_loadgen"));
-    assert_eq!(loadgen.parent().unwrap(), bin_dir, "loadgen next to the daemons");
+    assert_eq!(
+        loadgen.parent().unwrap(),
+        bin_dir,
+        "loadgen next to the daemons"
+    );
 
     let data = tempfile::tempdir().unwrap();
     let (ingest, query) = (free_addr().unwrap(), free_addr().unwrap());
@@ -75,7 +79,10 @@ fn run_local_demo_starts_streams_and_stops_cleanly() {
     });
     let mut banner = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !banner.iter().any(|l: &String| l.starts_with("Demo traffic")) {
+    while !banner
+        .iter()
+        .any(|l: &String| l.starts_with("Demo traffic"))
+    {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(l) => banner.push(l),
@@ -88,8 +95,14 @@ fn run_local_demo_starts_streams_and_stops_cleanly() {
     let banner = banner.join("\n");
     let key = std::fs::read_to_string(data.path().join("ingest.key")).unwrap();
     let key = key.lines().find(|l| !l.starts_with('#')).unwrap().trim();
-    assert!(banner.contains(&format!("Ingest API key:     {key}")), "{banner}");
-    assert!(banner.contains(&format!("Ingest URL (SDKs):  http://127.0.0.1:{}", ingest.port())));
+    assert!(
+        banner.contains(&format!("Ingest API key:     {key}")),
+        "{banner}"
+    );
+    assert!(banner.contains(&format!(
+        "Ingest URL (SDKs):  http://127.0.0.1:{}",
+        ingest.port()
+    )));
     assert!(banner.contains(&format!("http://127.0.0.1:{}/mcp", query.port())));
     assert!(banner.contains(&format!(
         "curl -s http://127.0.0.1:{}/connect | bash",
@@ -97,7 +110,10 @@ fn run_local_demo_starts_streams_and_stops_cleanly() {
     )));
     wait_for_port(ingest, Duration::from_secs(5)).unwrap();
     wait_for_port(query, Duration::from_secs(5)).unwrap();
-    assert!(data.path().join("platform.db").exists(), "queryd shares the data dir");
+    assert!(
+        data.path().join("platform.db").exists(),
+        "queryd shares the data dir"
+    );
 
     // Demo traffic arrives in the store.
     let t = Instant::now();
