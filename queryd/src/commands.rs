@@ -1,4 +1,6 @@
-//! What each subcommand does: `serve`, `user create`, `invite create`.
+//! What each subcommand does: `serve`, `user create`, `invite create`, `backup`, `restore`.
+
+pub mod backup;
 
 use std::sync::Arc;
 

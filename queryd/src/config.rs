@@ -1,4 +1,5 @@
-//! Command line and environment: `serve` (default), `user create`, `invite create`.
+//! Command line and environment: `serve` (default), `user create`, `invite create`, `backup`,
+//! `restore`.
 //! Every option also reads an `OPENTRACE_*` variable; `.env` in the working directory is
 //! loaded first without overriding variables already set.
 
@@ -40,6 +41,26 @@ pub enum Command {
     /// Manage invites.
     #[command(subcommand)]
     Invite(InviteCommand),
+    /// Copy platform.db and the committed chunks into a new directory while both daemons run
+    /// (WALs are not copied; see docs/OPERATIONS.md).
+    Backup {
+        /// Directory to create (must not exist or be empty).
+        #[arg(long)]
+        to: PathBuf,
+        /// Copy chunk files instead of hard-linking them when on the same file system.
+        #[arg(long)]
+        copy: bool,
+    },
+    /// Put a backup into the data directory (stop both daemons first).
+    Restore {
+        /// Directory written by `backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace platform.db, settings.json, ingest.key and logs/ of a non-empty data
+        /// directory.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `user` subcommands.

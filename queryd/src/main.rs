@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use opentrace_queryd::commands::backup::{BackupOptions, RestoreOptions, backup, restore};
 use opentrace_queryd::commands::{invite_create, run_serve, user_create};
 use opentrace_queryd::config::{
     Cli, Command, InviteCommand, ServeConfig, UserCommand, default_data_dir,
@@ -66,6 +67,43 @@ fn main() -> anyhow::Result<()> {
                 inv.expires_at
             );
             println!("{}", inv.code);
+            Ok(())
+        }
+        Some(Command::Backup { to, copy }) => {
+            let data_dir = data_dir.unwrap_or_else(default_data_dir);
+            let m = backup(&BackupOptions {
+                data_dir,
+                to: to.clone(),
+                copy,
+            })?;
+            let s = &m.summary;
+            eprintln!(
+                "backup in {}: platform.db {}, {} hours ({} sealed), {} chunks, {} bytes; {} WALs not copied, {} hours removed by retention meanwhile",
+                to.display(),
+                if s.platform_db { "copied" } else { "absent" },
+                s.hours,
+                s.sealed_hours,
+                s.chunks,
+                s.bytes,
+                s.wals_skipped,
+                s.vanished_hours
+            );
+            Ok(())
+        }
+        Some(Command::Restore { from, force }) => {
+            let data_dir = data_dir.unwrap_or_else(default_data_dir);
+            let s = restore(&RestoreOptions {
+                from,
+                data_dir: data_dir.clone(),
+                force,
+            })?;
+            eprintln!(
+                "restored into {}: platform.db {}, {} hours, {} chunks",
+                data_dir.display(),
+                if s.platform_db { "restored" } else { "absent" },
+                s.hours,
+                s.chunks
+            );
             Ok(())
         }
     }
