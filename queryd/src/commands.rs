@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::auth::password::hash_password;
 use crate::auth::ratelimit::RateLimiter;
 use crate::config::ServeConfig;
+use crate::follower::{self, FollowerHandle, FollowerOptions};
 use crate::http::metrics::Metrics;
 use crate::http::router::serve;
 use crate::http::sessions::SessionBindings;
@@ -35,11 +36,21 @@ pub enum CommandError {
 /// Opens the store, publishes settings.json, binds and serves until Ctrl-C or SIGTERM.
 pub async fn run_serve(config: ServeConfig) -> Result<(), CommandError> {
     let dir = config.data_dir.clone();
-    let platform = tokio::task::spawn_blocking(move || -> Result<Platform, PlatformError> {
-        let p = Platform::open(&dir)?;
-        p.publish_settings()?;
-        Ok(p)
-    })
+    let (platform, _follower) = tokio::task::spawn_blocking(
+        move || -> Result<(Platform, FollowerHandle), CommandError> {
+            let p = Platform::open(&dir)?;
+            p.publish_settings()?;
+            // Derived state (error groups, deploys): its own catalog and connection.
+            let f = follower::spawn(
+                &dir,
+                &dir.join("platform.db"),
+                None,
+                FollowerOptions::default(),
+            )
+            .map_err(|e| CommandError::Invalid(format!("cannot start the follower: {e}")))?;
+            Ok((p, f))
+        },
+    )
     .await
     .map_err(|e| CommandError::Invalid(format!("start-up task failed: {e}")))??;
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;

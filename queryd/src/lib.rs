@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalog;
 pub mod commands;
 pub mod config;
+pub mod follower;
 pub mod http;
 pub mod mcp;
 pub mod platform;

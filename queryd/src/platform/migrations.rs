@@ -7,7 +7,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::Result;
 
 /// Every migration, in order: (version, SQL). Versions are 1, 2, 3, ... without gaps.
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_follower.sql")),
+];
 
 /// The schema version this binary expects.
 pub fn latest_version() -> u32 {

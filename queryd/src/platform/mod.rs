@@ -4,6 +4,8 @@
 
 pub mod audit;
 pub mod db;
+pub mod deploys;
+pub mod errors;
 pub mod invites;
 pub mod migrations;
 pub mod notes;
