@@ -44,12 +44,11 @@ pub async fn run_serve(config: ServeConfig) -> Result<(), CommandError> {
     .await
     .map_err(|e| CommandError::Invalid(format!("start-up task failed: {e}")))??;
     let catalog_dir = DataDir::new(config.data_dir.clone());
-    let catalog = tokio::task::spawn_blocking(move || {
-        Catalog::open(catalog_dir, CatalogOptions::default())
-    })
-    .await
-    .map_err(|e| CommandError::Invalid(format!("start-up task failed: {e}")))?
-    .map_err(|e| CommandError::Invalid(e.to_string()))?;
+    let catalog =
+        tokio::task::spawn_blocking(move || Catalog::open(catalog_dir, CatalogOptions::default()))
+            .await
+            .map_err(|e| CommandError::Invalid(format!("start-up task failed: {e}")))?
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
     {
         let snap = catalog.snapshot();
         tracing::info!(
@@ -57,7 +56,10 @@ pub async fn run_serve(config: ServeConfig) -> Result<(), CommandError> {
             chunks = snap.chunk_count(),
             wals = snap.wal_count(),
             rows = snap.row_count(),
-            corrupt_files = catalog.stats().corrupt_files.load(std::sync::atomic::Ordering::Relaxed),
+            corrupt_files = catalog
+                .stats()
+                .corrupt_files
+                .load(std::sync::atomic::Ordering::Relaxed),
             "log catalog opened"
         );
     }

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{SecondsFormat, Utc};
-use common::{INIT, Server, call, mcp_client, request};
+use common::{INIT, Server, mcp_client, request};
 use serde_json::{Value, json};
 
 const API_KEY: &str = "test-ingest-key-0123456789";
@@ -168,7 +168,7 @@ fn dataset(now: chrono::DateTime<Utc>) -> Dataset {
             "ts": ts(now, 25 * 60_000 - i * 3000), "level": "info", "service": "web",
             "env": "staging", "message": format!("{method} {path} 200"),
             "method": method, "path": path, "route": route, "status": 200, "duration_ms": d,
-            "db_ms": d / 3, "db_count": (i % 7) as i64, "dup_queries": (i % 4) as i64,
+            "db_ms": d / 3, "db_count": i % 7, "dup_queries": i % 4,
             "trace_id": format!("strace-{i}"), "version": "stg222"
         }));
     }
@@ -236,7 +236,10 @@ async fn logs(client: &Client, args: Value) -> (bool, Value, usize) {
 
 fn has_prod(v: &Value) -> bool {
     let s = v.to_string();
-    s.contains("production") || s.contains("billing") || s.contains("prodsecret") || s.contains("ptrace")
+    s.contains("production")
+        || s.contains("billing")
+        || s.contains("prodsecret")
+        || s.contains("ptrace")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -287,7 +290,10 @@ async fn logs_tool_end_to_end() {
     // tools/list and auth.
     let member_tools = member.list_all_tools().await.unwrap();
     let names: Vec<&str> = member_tools.iter().map(|t| t.name.as_ref()).collect();
-    assert!(names.contains(&"logs") && !names.contains(&"admin"), "{names:?}");
+    assert!(
+        names.contains(&"logs") && !names.contains(&"admin"),
+        "{names:?}"
+    );
     let logs_tool = member_tools.iter().find(|t| t.name == "logs").unwrap();
     let ann = logs_tool.annotations.as_ref().unwrap();
     assert_eq!(ann.read_only_hint, Some(true));
@@ -349,7 +355,11 @@ async fn logs_tool_end_to_end() {
     assert_eq!(v["total_matched"], 0);
     assert!(v["hint"].is_string() && v["data_range"]["rows"] == ds.staging.len() as u64);
     assert!(!has_prod(&v["logs"]));
-    let (err, v, _) = logs(&member, json!({"action": "search", "environment": "production"})).await;
+    let (err, v, _) = logs(
+        &member,
+        json!({"action": "search", "environment": "production"}),
+    )
+    .await;
     assert!(err, "member must not pick production: {v}");
 
     let (_, v, _) = logs(
@@ -358,38 +368,80 @@ async fn logs_tool_end_to_end() {
     )
     .await;
     assert_eq!(v["total_matched"], 9);
-    assert!(v["logs"].as_array().unwrap().iter().all(|r| r["level"] == "error" && r["service"] == "web"));
-    let (_, v, _) = logs(&member, json!({"action": "search", "query": "worker", "since": "1m"})).await;
+    assert!(
+        v["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["level"] == "error" && r["service"] == "web")
+    );
+    let (_, v, _) = logs(
+        &member,
+        json!({"action": "search", "query": "worker", "since": "1m"}),
+    )
+    .await;
     assert_eq!(v["total_matched"], 0);
     assert!(v["hint"].as_str().unwrap().contains("service name"), "{v}");
     assert!(v["data_range"]["first"].as_str().unwrap().ends_with('Z'));
 
-    let (_, v, _) = logs(&member, json!({"action": "search", "min_duration_ms": 1500, "route": "/checkout", "limit": 200})).await;
+    let (_, v, _) = logs(
+        &member,
+        json!({"action": "search", "min_duration_ms": 1500, "route": "/checkout", "limit": 200}),
+    )
+    .await;
     let expect = ds.checkout_durations.iter().filter(|d| **d >= 1500).count();
     assert_eq!(v["total_matched"], expect as u64);
     // Errors: bad window, bad query, unknown parameter.
-    let (err, v, _) = logs(&member, json!({"action": "search", "since": "yesterday-ish"})).await;
+    let (err, v, _) = logs(
+        &member,
+        json!({"action": "search", "since": "yesterday-ish"}),
+    )
+    .await;
     assert!(err && v["message"].as_str().unwrap().contains("24h"));
     let (err, v, _) = logs(&member, json!({"action": "search", "query": "\"open"})).await;
-    assert!(err && v["message"].as_str().unwrap().contains("quote"), "{v}");
+    assert!(
+        err && v["message"].as_str().unwrap().contains("quote"),
+        "{v}"
+    );
     let (err, v, _) = logs(&member, json!({"action": "search", "servce": "web"})).await;
     assert!(err && v["message"].as_str().unwrap().contains("unknown parameter"));
 
     // --- context ---
-    let (_, v, _) = logs(&admin, json!({"action": "search", "environment": "production", "level": "error", "limit": 1})).await;
+    let (_, v, _) = logs(
+        &admin,
+        json!({"action": "search", "environment": "production", "level": "error", "limit": 1}),
+    )
+    .await;
     let prod_id = v["logs"][0]["log_id"].as_u64().unwrap();
-    let (err, v, _) = logs(&admin, json!({"action": "context", "log_id": prod_id, "before": 3, "after": 3})).await;
+    let (err, v, _) = logs(
+        &admin,
+        json!({"action": "context", "log_id": prod_id, "before": 3, "after": 3}),
+    )
+    .await;
     assert!(!err && v["anchor"]["log_id"] == prod_id && v["anchor"]["env"] == "production");
     let (err, v, _) = logs(&member, json!({"action": "context", "log_id": prod_id})).await;
     assert!(err && v["error"] == "not_found", "{v}");
     assert!(!has_prod(&v));
-    let (_, v, _) = logs(&member, json!({"action": "search", "query": "\"charge failed\""})).await;
+    let (_, v, _) = logs(
+        &member,
+        json!({"action": "search", "query": "\"charge failed\""}),
+    )
+    .await;
     let stg_id = v["logs"][0]["log_id"].as_u64().unwrap();
-    let (err, v, n) = logs(&member, json!({"action": "context", "log_id": stg_id, "same_service": true})).await;
+    let (err, v, n) = logs(
+        &member,
+        json!({"action": "context", "log_id": stg_id, "same_service": true}),
+    )
+    .await;
     sizes.push(("context (member)", n));
     assert!(!err, "{v}");
     assert_eq!(v["anchor"]["message"], "charge failed: card declined");
-    let neighbours: Vec<&Value> = v["before"].as_array().unwrap().iter().chain(v["after"].as_array().unwrap()).collect();
+    let neighbours: Vec<&Value> = v["before"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(v["after"].as_array().unwrap())
+        .collect();
     assert!(!neighbours.is_empty() && neighbours.iter().all(|r| r["service"] == "worker"));
     assert!(!has_prod(&v));
     let (err, v, _) = logs(&member, json!({"action": "context"})).await;
@@ -398,17 +450,53 @@ async fn logs_tool_end_to_end() {
     // --- attributes ---
     let (_, v, n) = logs(&member, json!({"action": "attributes", "field": "service"})).await;
     sizes.push(("attributes service (member)", n));
-    let vals: Vec<(String, u64)> = v["values"].as_array().unwrap().iter().map(|x| (x["value"].as_str().unwrap().to_string(), x["count"].as_u64().unwrap())).collect();
+    let vals: Vec<(String, u64)> = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["value"].as_str().unwrap().to_string(),
+                x["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
     let web = ds.staging.iter().filter(|r| r["service"] == "web").count() as u64;
-    let worker = ds.staging.iter().filter(|r| r["service"] == "worker").count() as u64;
-    assert_eq!(vals, vec![("web".to_string(), web), ("worker".to_string(), worker)]);
-    let (_, v, _) = logs(&member, json!({"action": "attributes", "field": "environment"})).await;
-    assert_eq!(v["values"], json!([{"value": "staging", "count": ds.staging.len()}]));
-    let (_, v, _) = logs(&admin, json!({"action": "attributes", "field": "environment"})).await;
+    let worker = ds
+        .staging
+        .iter()
+        .filter(|r| r["service"] == "worker")
+        .count() as u64;
+    assert_eq!(
+        vals,
+        vec![("web".to_string(), web), ("worker".to_string(), worker)]
+    );
+    let (_, v, _) = logs(
+        &member,
+        json!({"action": "attributes", "field": "environment"}),
+    )
+    .await;
+    assert_eq!(
+        v["values"],
+        json!([{"value": "staging", "count": ds.staging.len()}])
+    );
+    let (_, v, _) = logs(
+        &admin,
+        json!({"action": "attributes", "field": "environment"}),
+    )
+    .await;
     assert_eq!(v["distinct_values"], 2);
-    let (_, v, _) = logs(&member, json!({"action": "attributes", "field": "route", "limit": 1})).await;
+    let (_, v, _) = logs(
+        &member,
+        json!({"action": "attributes", "field": "route", "limit": 1}),
+    )
+    .await;
     assert_eq!(v["returned"], 1);
-    let (_, v2, _) = logs(&member, json!({"action": "attributes", "field": "route", "limit": 1, "cursor": v["next_cursor"]})).await;
+    let (_, v2, _) = logs(
+        &member,
+        json!({"action": "attributes", "field": "route", "limit": 1, "cursor": v["next_cursor"]}),
+    )
+    .await;
     assert_eq!(v2["returned"], 1);
     assert_ne!(v["values"][0]["value"], v2["values"][0]["value"]);
     let (err, v, _) = logs(&member, json!({"action": "attributes", "field": "colour"})).await;
@@ -419,7 +507,12 @@ async fn logs_tool_end_to_end() {
     sizes.push(("stats level (member)", n));
     assert_eq!(v["total"], ds.staging.len() as u64);
     assert_eq!(v["by_level"]["error"], ds.staging_errors as u64);
-    let buckets: u64 = v["time_distribution"]["buckets"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    let buckets: u64 = v["time_distribution"]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
     assert_eq!(buckets, ds.staging.len() as u64);
     let (_, v, _) = logs(&member, json!({"action": "stats", "group_by": "service"})).await;
     assert!(!has_prod(&v));
@@ -428,7 +521,10 @@ async fn logs_tool_end_to_end() {
     sizes.push(("stats pattern (member)", n));
     assert_eq!(v["patterns"][0]["pattern"], "Order <n> not found");
     assert_eq!(v["patterns"][0]["count"], 8);
-    assert_eq!(v["patterns"][1]["pattern"], "Timeout after <n>ms calling payments");
+    assert_eq!(
+        v["patterns"][1]["pattern"],
+        "Timeout after <n>ms calling payments"
+    );
     assert_eq!(v["patterns"][1]["count"], 4);
     assert!(!has_prod(&v));
 
@@ -445,26 +541,63 @@ async fn logs_tool_end_to_end() {
     // --- performance: exact percentiles over every request ---
     let (_, v, n) = logs(&member, json!({"action": "performance"})).await;
     sizes.push(("performance (member)", n));
-    let all: Vec<i64> = ds.orders_durations.iter().chain(&ds.checkout_durations).copied().collect();
+    let all: Vec<i64> = ds
+        .orders_durations
+        .iter()
+        .chain(&ds.checkout_durations)
+        .copied()
+        .collect();
     assert_eq!(v["summary"]["requests"], 100);
     assert_eq!(v["summary"]["p95_ms"], nearest_rank(&all, 95.0));
     assert_eq!(v["summary"]["p50_ms"], nearest_rank(&all, 50.0));
     assert_eq!(v["summary"]["p99_ms"], nearest_rank(&all, 99.0));
-    let ep = |route: &str| v["endpoints"].as_array().unwrap().iter().find(|e| e["route"] == route).cloned().unwrap();
-    assert_eq!(ep("/orders/:id")["p95_ms"], nearest_rank(&ds.orders_durations, 95.0));
-    assert_eq!(ep("/checkout")["p95_ms"], nearest_rank(&ds.checkout_durations, 95.0));
-    assert_eq!(ep("/checkout")["requests"], ds.checkout_durations.len() as u64);
+    let ep = |route: &str| {
+        v["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["route"] == route)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        ep("/orders/:id")["p95_ms"],
+        nearest_rank(&ds.orders_durations, 95.0)
+    );
+    assert_eq!(
+        ep("/checkout")["p95_ms"],
+        nearest_rank(&ds.checkout_durations, 95.0)
+    );
+    assert_eq!(
+        ep("/checkout")["requests"],
+        ds.checkout_durations.len() as u64
+    );
     let top = v["requests"][0]["duration_ms"].as_i64().unwrap();
     assert_eq!(top, *all.iter().max().unwrap());
     assert!(!has_prod(&v));
-    let (_, v, _) = logs(&member, json!({"action": "performance", "sort_by": "duplicate_queries", "limit": 5})).await;
+    let (_, v, _) = logs(
+        &member,
+        json!({"action": "performance", "sort_by": "duplicate_queries", "limit": 5}),
+    )
+    .await;
     assert_eq!(v["requests"][0]["dup_queries"], 3);
-    let (_, v, _) = logs(&admin, json!({"action": "performance", "environment": "production"})).await;
-    assert_eq!(v["summary"]["p95_ms"], nearest_rank(&ds.prod_durations, 95.0));
+    let (_, v, _) = logs(
+        &admin,
+        json!({"action": "performance", "environment": "production"}),
+    )
+    .await;
+    assert_eq!(
+        v["summary"]["p95_ms"],
+        nearest_rank(&ds.prod_durations, 95.0)
+    );
     assert_eq!(v["summary"]["requests"], 40);
 
     // --- trace ---
-    let (err, v, n) = logs(&member, json!({"action": "trace", "trace_id": "strace-special"})).await;
+    let (err, v, n) = logs(
+        &member,
+        json!({"action": "trace", "trace_id": "strace-special"}),
+    )
+    .await;
     sizes.push(("trace (member)", n));
     assert!(!err, "{v}");
     assert_eq!(v["rows"], 4);
@@ -483,7 +616,11 @@ async fn logs_tool_end_to_end() {
     assert!(err && v["message"].as_str().unwrap().contains("trace_id"));
 
     // --- compare ---
-    let (_, v, n) = logs(&member, json!({"action": "compare", "metric": "log_volume"})).await;
+    let (_, v, n) = logs(
+        &member,
+        json!({"action": "compare", "metric": "log_volume"}),
+    )
+    .await;
     sizes.push(("compare (member)", n));
     assert_eq!(v["current"]["count"], ds.staging.len() as u64);
     assert_eq!(v["baseline"]["count"], 0);
@@ -502,14 +639,23 @@ async fn logs_tool_end_to_end() {
         let word = format!("freshmark{}x{k}", now.timestamp_micros());
         let acked = post(
             &ingest,
-            &[json!({"ts": ts(Utc::now(), 0), "level": "info", "service": "web", "env": "staging", "message": format!("fresh row {word}")})],
+            &[
+                json!({"ts": ts(Utc::now(), 0), "level": "info", "service": "web", "env": "staging", "message": format!("fresh row {word}")}),
+            ],
         );
         loop {
-            let (_, v, _) = logs(&member, json!({"action": "search", "query": word, "since": "5m"})).await;
+            let (_, v, _) = logs(
+                &member,
+                json!({"action": "search", "query": word, "since": "5m"}),
+            )
+            .await;
             if v["total_matched"] == 1 {
                 break;
             }
-            assert!(acked.elapsed() < Duration::from_secs(10), "row never visible");
+            assert!(
+                acked.elapsed() < Duration::from_secs(10),
+                "row never visible"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         delays.push(acked.elapsed());
@@ -525,7 +671,10 @@ async fn logs_tool_end_to_end() {
     assert!(m.contains("opentrace_catalog_rows "));
 
     for (what, bytes) in &sizes {
-        println!("response size {what}: {bytes} bytes ≈ {} tokens", bytes * 10 / 35);
+        println!(
+            "response size {what}: {bytes} bytes ≈ {} tokens",
+            bytes * 10 / 35
+        );
         assert!(*bytes < 28_000);
     }
     admin.cancel().await.ok();

@@ -93,19 +93,63 @@ fn catalog_metrics(state: &AppState) -> String {
     let snap = state.catalog.snapshot();
     let st = state.catalog.stats();
     let counters = [
-        ("snapshots", "Catalog snapshots published.", st.snapshots.load(Ordering::Relaxed)),
-        ("rescans", "Full rescans of the logs directory.", st.rescans.load(Ordering::Relaxed)),
-        ("chunks_opened", "Chunks mapped and validated.", st.chunks_opened.load(Ordering::Relaxed)),
-        ("corrupt_files", "Log files found corrupt or unreadable (skipped).", st.corrupt_files.load(Ordering::Relaxed)),
-        ("wal_rows", "Rows decoded from WAL tails.", st.wal_rows.load(Ordering::Relaxed)),
-        ("wal_errors", "Failed WAL polls.", st.wal_errors.load(Ordering::Relaxed)),
+        (
+            "snapshots",
+            "Catalog snapshots published.",
+            st.snapshots.load(Ordering::Relaxed),
+        ),
+        (
+            "rescans",
+            "Full rescans of the logs directory.",
+            st.rescans.load(Ordering::Relaxed),
+        ),
+        (
+            "chunks_opened",
+            "Chunks mapped and validated.",
+            st.chunks_opened.load(Ordering::Relaxed),
+        ),
+        (
+            "corrupt_files",
+            "Log files found corrupt or unreadable (skipped).",
+            st.corrupt_files.load(Ordering::Relaxed),
+        ),
+        (
+            "wal_rows",
+            "Rows decoded from WAL tails.",
+            st.wal_rows.load(Ordering::Relaxed),
+        ),
+        (
+            "wal_errors",
+            "Failed WAL polls.",
+            st.wal_errors.load(Ordering::Relaxed),
+        ),
     ];
     let gauges = [
-        ("generation", "Generation of the current snapshot.", snap.generation()),
-        ("rows", "Rows visible in the current snapshot.", snap.row_count()),
-        ("chunks", "Chunks in the current snapshot.", snap.chunk_count() as u64),
-        ("wals", "Live WAL views in the current snapshot.", snap.wal_count() as u64),
-        ("hours", "Hour directories in the current snapshot.", snap.hours().len() as u64),
+        (
+            "generation",
+            "Generation of the current snapshot.",
+            snap.generation(),
+        ),
+        (
+            "rows",
+            "Rows visible in the current snapshot.",
+            snap.row_count(),
+        ),
+        (
+            "chunks",
+            "Chunks in the current snapshot.",
+            snap.chunk_count() as u64,
+        ),
+        (
+            "wals",
+            "Live WAL views in the current snapshot.",
+            snap.wal_count() as u64,
+        ),
+        (
+            "hours",
+            "Hour directories in the current snapshot.",
+            snap.hours().len() as u64,
+        ),
     ];
     let mut out = String::new();
     for (name, help, v) in counters {

@@ -55,7 +55,11 @@ pub fn parse_time_point(s: &str, now_us: i64) -> Option<i64> {
     if let Some(us) = parse_rfc3339_micros(t) {
         return Some(us);
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(t, fmt) {
             return Some(n.and_utc().timestamp_micros());
         }
@@ -225,7 +229,10 @@ mod tests {
     #[test]
     fn time_points() {
         assert_eq!(parse_time_point("15m", NOW), Some(NOW - 900 * US_PER_SEC));
-        assert_eq!(parse_time_point("7d", NOW), Some(NOW - 7 * 86_400 * US_PER_SEC));
+        assert_eq!(
+            parse_time_point("7d", NOW),
+            Some(NOW - 7 * 86_400 * US_PER_SEC)
+        );
         assert_eq!(parse_time_point("now", NOW), Some(NOW));
         assert_eq!(parse_time_point("2026-04-18T10:15:30Z", 0), Some(NOW));
         assert_eq!(parse_time_point("2026-04-18T12:15:30+02:00", 0), Some(NOW));

@@ -53,10 +53,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         .find(|(n, _)| n.eq_ignore_ascii_case(field))
         .map(|(_, c)| *c)
         .ok_or_else(|| {
-            ToolError::InvalidArguments(format!(
-                "unknown field {field:?}: use one of {}",
-                names()
-            ))
+            ToolError::InvalidArguments(format!("unknown field {field:?}: use one of {}", names()))
         })?;
     let window = Window::from_args(call.args, "24h", now)?;
     let (mut filter, scope) = scoped_filter(call, Some(&window))?;

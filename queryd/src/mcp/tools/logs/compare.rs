@@ -56,7 +56,11 @@ fn baseline_window(spec: &str, cur: &Window) -> Result<Window, ToolError> {
             )));
         }
     };
-    Ok(Window::between(cur.from_us - shift, cur.to_us - shift, spec))
+    Ok(Window::between(
+        cur.from_us - shift,
+        cur.to_us - shift,
+        spec,
+    ))
 }
 
 fn with_window(f: &Filter, w: &Window) -> Filter {
@@ -109,7 +113,10 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         )));
     }
     let cur = current_window(arg_str(call, "current_period")?.unwrap_or("last_1h"), now)?;
-    let base = baseline_window(arg_str(call, "baseline_period")?.unwrap_or("previous"), &cur)?;
+    let base = baseline_window(
+        arg_str(call, "baseline_period")?.unwrap_or("previous"),
+        &cur,
+    )?;
     let (mut filter, scope) = scoped_filter(call, None)?;
     let applied = apply_filters(call, &mut filter)?;
     if metric == "errors" {
@@ -131,7 +138,8 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         .collect();
     services.sort_by_key(|v| {
         std::cmp::Reverse(
-            (v["current"].as_u64().unwrap_or(0) as i64 - v["baseline"].as_u64().unwrap_or(0) as i64)
+            (v["current"].as_u64().unwrap_or(0) as i64
+                - v["baseline"].as_u64().unwrap_or(0) as i64)
                 .abs(),
         )
     });

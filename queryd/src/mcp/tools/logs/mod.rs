@@ -133,14 +133,26 @@ fn params() -> Value {
         m.insert((*name).to_string(), json!({"type": ty}));
     }
     let extra = [
-        ("query", json!({"description": "full text: words AND-ed, \"quoted phrase\""})),
+        (
+            "query",
+            json!({"description": "full text: words AND-ed, \"quoted phrase\""}),
+        ),
         ("level", json!({"description": "one level or a comma list"})),
         ("order", json!({"enum": ["desc", "asc"]})),
         ("group_by", json!({"enum": ["level", "service", "pattern"]})),
-        ("sort_by", json!({"enum": ["duration_ms", "db_time_ms", "sql_count", "duplicate_queries"]})),
+        (
+            "sort_by",
+            json!({"enum": ["duration_ms", "db_time_ms", "sql_count", "duplicate_queries"]}),
+        ),
         ("metric", json!({"enum": ["errors", "log_volume"]})),
-        ("current_period", json!({"description": "last_1h|last_6h|last_24h|today or a duration"})),
-        ("baseline_period", json!({"enum": ["previous", "yesterday_same_time", "last_week_same_time"]})),
+        (
+            "current_period",
+            json!({"description": "last_1h|last_6h|last_24h|today or a duration"}),
+        ),
+        (
+            "baseline_period",
+            json!({"enum": ["previous", "yesterday_same_time", "last_week_same_time"]}),
+        ),
     ];
     for (name, more) in extra {
         if let (Some(Value::Object(p)), Value::Object(more)) = (m.get_mut(name), more) {
@@ -253,9 +265,7 @@ fn scoped_filter(
 
 fn parse_level(s: &str) -> Result<Level, ToolError> {
     s.parse::<Level>().map_err(|e| {
-        ToolError::InvalidArguments(format!(
-            "{e}; pass e.g. level=error or min_level=warn"
-        ))
+        ToolError::InvalidArguments(format!("{e}; pass e.g. level=error or min_level=warn"))
     })
 }
 

@@ -1,6 +1,6 @@
 //! A small message normaliser for grouping errors into patterns: UUIDs become `<uuid>`,
 //! hexadecimal ids (`0x…` or 8+ hex characters with a digit) `<hex>`, numbers `<n>`, and
-//! words mixing letters and 2+ digits (`req7f3a91`) `<id>`. Everything else is kept, so
+//! words mixing letters and 2+ digits (`req7f3a91`) `<id>`; a number with a short unit (`3000ms`) keeps the unit (`<n>ms`). Everything else is kept, so
 //! `Order 42 not found` and `Order 1337 not found` both become `Order <n> not found`.
 
 /// Whether `b` is a UUID (8-4-4-4-12 hex digits).
@@ -55,7 +55,19 @@ pub fn normalize(msg: &str) -> String {
         }
         if i > start {
             let word = &msg[start..i];
-            out.push_str(classify(word).unwrap_or(word));
+            // A number with a unit (`3000ms`, `12kb`) keeps its unit.
+            let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+            let unit = &word[digits..];
+            if digits > 0
+                && !unit.is_empty()
+                && unit.len() <= 4
+                && unit.bytes().all(|c| c.is_ascii_alphabetic())
+            {
+                out.push_str("<n>");
+                out.push_str(unit);
+            } else {
+                out.push_str(classify(word).unwrap_or(word));
+            }
             continue;
         }
         // One non-alphanumeric character (whole UTF-8 sequence).
@@ -97,6 +109,7 @@ mod tests {
         assert_eq!(normalize("req req7f3a91 timed out"), "req <id> timed out");
         assert_eq!(normalize("utf8 é 12"), "utf8 é <n>");
         assert_eq!(normalize("keep words"), "keep words");
+        assert_eq!(normalize("took 3000ms"), "took <n>ms");
         assert_eq!(
             search_words("Order <n> not found").as_deref(),
             Some("Order not found")

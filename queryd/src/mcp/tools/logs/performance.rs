@@ -161,17 +161,21 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         body["storage_note"] = n;
     }
     if total == 0 {
-        body["hint"] = json!("no request rows (kind=request) in this window; widen `since` or drop filters");
+        body["hint"] =
+            json!("no request rows (kind=request) in this window; widen `since` or drop filters");
     }
     let mut out = ToolOutput::new(body);
-    if let Some(r) = page.first() {
-        if let Some(t) = &r.trace_id {
-            out = out.suggest(
-                "logs",
-                json!({"action": "trace", "trace_id": t}),
-                format!("where the time of the slowest request (log_id {}) went", r.seq.0),
-            );
-        }
+    if let Some(r) = page.first()
+        && let Some(t) = &r.trace_id
+    {
+        out = out.suggest(
+            "logs",
+            json!({"action": "trace", "trace_id": t}),
+            format!(
+                "where the time of the slowest request (log_id {}) went",
+                r.seq.0
+            ),
+        );
     }
     if let Some(e) = endpoints.first()
         && let Some(route) = e["route"].as_str()

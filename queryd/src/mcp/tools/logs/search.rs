@@ -92,8 +92,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
     if cursor.is_none() {
         body["by_level"] = by_level(&snap, &filter);
         body["by_service"] = json!(counts_by(&snap, &filter, Col::Service, 8).1);
-        body["time_distribution"] =
-            histogram(&snap, &filter, &window, window.auto_bucket_us());
+        body["time_distribution"] = histogram(&snap, &filter, &window, window.auto_bucket_us());
     }
     body["returned"] = json!(logs.len());
     body["logs"] = json!(logs);

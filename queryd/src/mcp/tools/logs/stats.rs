@@ -176,7 +176,9 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
             body["patterns_total"] = json!(total_patterns);
             body["patterns"] = json!(page);
             body["next_cursor"] = json!(next);
-            body["normalisation"] = json!("digits -> <n>, hex ids -> <hex>, UUIDs -> <uuid>, mixed ids -> <id>; default level filter: error and fatal");
+            body["normalisation"] = json!(
+                "digits -> <n>, hex ids -> <hex>, UUIDs -> <uuid>, mixed ids -> <id>; default level filter: error and fatal"
+            );
             out = ToolOutput::new(body);
             if let Some((p, _)) = list.first()
                 && let Some(q) = search_words(p)
@@ -196,7 +198,10 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
     }
     if group_by != "service" {
         let (_, services) = counts_by(&snap, &filter, Col::Service, 1);
-        if let Some(s) = services.first().and_then(|v| v.get("service")).and_then(Value::as_str)
+        if let Some(s) = services
+            .first()
+            .and_then(|v| v.get("service"))
+            .and_then(Value::as_str)
         {
             out = out.suggest(
                 "logs",

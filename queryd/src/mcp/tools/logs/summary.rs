@@ -86,7 +86,10 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         &rf,
         &AggSpec {
             group_by: vec![GroupKey::Column(Col::Method), GroupKey::Column(Col::Route)],
-            metrics: vec![Metric::Count, Metric::Percentiles(Col::DurationMs, vec![95.0])],
+            metrics: vec![
+                Metric::Count,
+                Metric::Percentiles(Col::DurationMs, vec![95.0]),
+            ],
             limit_groups: 0,
         },
         AggMode::Auto,

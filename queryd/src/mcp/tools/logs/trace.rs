@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use opentrace_shared::Row;
 use serde_json::{Value, json};
 
-use super::rows::{cut, row_json, Cuts};
+use super::rows::{Cuts, cut, row_json};
 use super::{arg_str, scoped_filter};
 use crate::mcp::args::fmt_ts;
 use crate::mcp::registry::ToolCall;
@@ -69,7 +69,10 @@ pub(super) fn run(call: &ToolCall<'_>) -> ToolResult {
         });
         for (k, v) in [
             ("span_id", r.span_id.as_ref().map(|s| json!(s))),
-            ("parent_span_id", r.parent_span_id.as_ref().map(|s| json!(s))),
+            (
+                "parent_span_id",
+                r.parent_span_id.as_ref().map(|s| json!(s)),
+            ),
             ("status", r.status.map(|s| json!(s))),
             ("duration_ms", r.duration_ms.map(|s| json!(s))),
             ("error_class", r.error_class.as_ref().map(|s| json!(s))),
@@ -79,7 +82,9 @@ pub(super) fn run(call: &ToolCall<'_>) -> ToolResult {
             }
         }
         timeline.push(item);
-        let e = services.entry(r.service.as_str()).or_insert((0, 0, r.ts, r.ts));
+        let e = services
+            .entry(r.service.as_str())
+            .or_insert((0, 0, r.ts, r.ts));
         e.0 += 1;
         if r.level.is_error() || r.error_class.is_some() {
             e.1 += 1;
@@ -109,7 +114,10 @@ pub(super) fn run(call: &ToolCall<'_>) -> ToolResult {
         ));
     }
     if !gaps.is_empty() {
-        warnings.push(format!("{} gap(s) over 500 ms between consecutive rows", gaps.len()));
+        warnings.push(format!(
+            "{} gap(s) over 500 ms between consecutive rows",
+            gaps.len()
+        ));
     }
     let svc: Vec<Value> = services
         .iter()
