@@ -5,7 +5,10 @@ pub mod backup;
 use std::sync::Arc;
 
 use crate::auth::password::hash_password;
+use opentrace_shared::datadir::DataDir;
+
 use crate::auth::ratelimit::RateLimiter;
+use crate::catalog::{Catalog, CatalogOptions};
 use crate::config::ServeConfig;
 use crate::follower::{self, FollowerHandle, FollowerOptions};
 use crate::http::metrics::Metrics;
@@ -53,6 +56,26 @@ pub async fn run_serve(config: ServeConfig) -> Result<(), CommandError> {
     )
     .await
     .map_err(|e| CommandError::Invalid(format!("start-up task failed: {e}")))??;
+    let catalog_dir = DataDir::new(config.data_dir.clone());
+    let catalog =
+        tokio::task::spawn_blocking(move || Catalog::open(catalog_dir, CatalogOptions::default()))
+            .await
+            .map_err(|e| CommandError::Invalid(format!("start-up task failed: {e}")))?
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+    {
+        let snap = catalog.snapshot();
+        tracing::info!(
+            hours = snap.hours().len(),
+            chunks = snap.chunk_count(),
+            wals = snap.wal_count(),
+            rows = snap.row_count(),
+            corrupt_files = catalog
+                .stats()
+                .corrupt_files
+                .load(std::sync::atomic::Ordering::Relaxed),
+            "log catalog opened"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     let local = listener.local_addr()?;
     if config.insecure_no_auth {
@@ -68,6 +91,7 @@ pub async fn run_serve(config: ServeConfig) -> Result<(), CommandError> {
         registry: tools::registry(),
         metrics: Metrics::default(),
         sessions: SessionBindings::default(),
+        catalog: Arc::new(catalog),
     });
     serve(listener, state, shutdown_signal()).await?;
     Ok(())

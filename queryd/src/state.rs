@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::ratelimit::RateLimiter;
+use crate::catalog::Catalog;
 use crate::config::ServeConfig;
 use crate::http::metrics::Metrics;
 use crate::http::sessions::SessionBindings;
@@ -23,4 +24,6 @@ pub struct AppState {
     pub auth_limiter: RateLimiter,
     /// MCP session → owning user.
     pub sessions: SessionBindings,
+    /// Live view of the log store (`DATA_DIR/logs`), read by the log tools.
+    pub catalog: Arc<Catalog>,
 }

@@ -1,8 +1,10 @@
 //! The HTTP router and the server loop.
 
+use std::fmt::Write;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::extract::State;
@@ -53,8 +55,19 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     state
         .metrics
         .record_http("healthz", if ok { 200 } else { 503 });
+    let snap = state.catalog.snapshot();
+    let stats = state.catalog.stats();
+    let catalog = serde_json::json!({
+        "generation": snap.generation(),
+        "hours": snap.hours().len(),
+        "sealed_hours": snap.hours().iter().filter(|h| h.is_sealed()).count(),
+        "chunks": snap.chunk_count(),
+        "wals": snap.wal_count(),
+        "rows": snap.row_count(),
+        "corrupt_files": stats.corrupt_files.load(Ordering::Relaxed),
+    });
     if ok {
-        axum::Json(serde_json::json!({"status": "ok"})).into_response()
+        axum::Json(serde_json::json!({"status": "ok", "catalog": catalog})).into_response()
     } else {
         (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -65,12 +78,91 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let mut r = state.metrics.render().into_response();
+    let mut text = state.metrics.render();
+    text.push_str(&catalog_metrics(&state));
+    let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     r
+}
+
+/// Prometheus text of the catalog's counters and current snapshot size.
+fn catalog_metrics(state: &AppState) -> String {
+    let snap = state.catalog.snapshot();
+    let st = state.catalog.stats();
+    let counters = [
+        (
+            "snapshots",
+            "Catalog snapshots published.",
+            st.snapshots.load(Ordering::Relaxed),
+        ),
+        (
+            "rescans",
+            "Full rescans of the logs directory.",
+            st.rescans.load(Ordering::Relaxed),
+        ),
+        (
+            "chunks_opened",
+            "Chunks mapped and validated.",
+            st.chunks_opened.load(Ordering::Relaxed),
+        ),
+        (
+            "corrupt_files",
+            "Log files found corrupt or unreadable (skipped).",
+            st.corrupt_files.load(Ordering::Relaxed),
+        ),
+        (
+            "wal_rows",
+            "Rows decoded from WAL tails.",
+            st.wal_rows.load(Ordering::Relaxed),
+        ),
+        (
+            "wal_errors",
+            "Failed WAL polls.",
+            st.wal_errors.load(Ordering::Relaxed),
+        ),
+    ];
+    let gauges = [
+        (
+            "generation",
+            "Generation of the current snapshot.",
+            snap.generation(),
+        ),
+        (
+            "rows",
+            "Rows visible in the current snapshot.",
+            snap.row_count(),
+        ),
+        (
+            "chunks",
+            "Chunks in the current snapshot.",
+            snap.chunk_count() as u64,
+        ),
+        (
+            "wals",
+            "Live WAL views in the current snapshot.",
+            snap.wal_count() as u64,
+        ),
+        (
+            "hours",
+            "Hour directories in the current snapshot.",
+            snap.hours().len() as u64,
+        ),
+    ];
+    let mut out = String::new();
+    for (name, help, v) in counters {
+        let _ = writeln!(out, "# HELP opentrace_catalog_{name}_total {help}");
+        let _ = writeln!(out, "# TYPE opentrace_catalog_{name}_total counter");
+        let _ = writeln!(out, "opentrace_catalog_{name}_total {v}");
+    }
+    for (name, help, v) in gauges {
+        let _ = writeln!(out, "# HELP opentrace_catalog_{name} {help}");
+        let _ = writeln!(out, "# TYPE opentrace_catalog_{name} gauge");
+        let _ = writeln!(out, "opentrace_catalog_{name} {v}");
+    }
+    out
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.

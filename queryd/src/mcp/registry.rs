@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::caller::Caller;
 use super::response::{ToolError, ToolResult};
+use crate::catalog::Catalog;
 use crate::platform::{Platform, Role};
 
 /// One action of a tool.
@@ -59,6 +60,8 @@ pub struct ToolCall<'a> {
     pub args: &'a Map<String, Value>,
     /// The platform store.
     pub platform: &'a Platform,
+    /// The log store catalog (take one snapshot per call).
+    pub catalog: &'a Catalog,
     /// Public URL of this server (for connect commands in responses).
     pub public_url: &'a str,
 }

@@ -84,6 +84,7 @@ impl ServerHandler for McpServer {
                 action,
                 args: &args,
                 platform: &state.platform,
+                catalog: &state.catalog,
                 public_url: &state.config.public_url,
             };
             (Some(handler.spec().name), handler.call(&call))

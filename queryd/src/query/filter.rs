@@ -96,6 +96,8 @@ pub struct Filter {
     pub route: Option<String>,
     /// Exact handler.
     pub handler: Option<String>,
+    /// Exact source file.
+    pub source_file: Option<String>,
     /// HTTP status within this range (rows without a status never match).
     pub status: Option<IntRange>,
     /// `duration_ms >= min_duration_ms`.
@@ -139,6 +141,7 @@ impl Filter {
             path_prefix: None,
             route: None,
             handler: None,
+            source_file: None,
             status: None,
             min_duration_ms: None,
             min_db_count: None,
@@ -215,6 +218,7 @@ impl Filter {
             (Col::RequestId, &self.request_id),
             (Col::UserId, &self.user_id),
             (Col::Path, &self.path),
+            (Col::SourceFile, &self.source_file),
         ] {
             if let Some(v) = v {
                 p.push(Pred::AnyOf(col, vec![s(v)]));

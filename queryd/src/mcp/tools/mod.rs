@@ -1,6 +1,7 @@
 //! The MCP tools, and argument helpers shared by them.
 
 pub mod admin;
+pub mod logs;
 
 use std::sync::Arc;
 
@@ -12,7 +13,9 @@ use crate::platform::PlatformError;
 
 /// Every tool this build serves.
 pub fn registry() -> Registry {
-    Registry::default().register(Arc::new(admin::AdminTool))
+    Registry::default()
+        .register(Arc::new(logs::LogsTool))
+        .register(Arc::new(admin::AdminTool))
 }
 
 /// Maps a store error to a tool error the agent can act on.
