@@ -39,29 +39,28 @@ pub enum CommandError {
 /// Opens the store, publishes settings.json, binds and serves until Ctrl-C or SIGTERM.
 pub async fn run_serve(config: ServeConfig) -> Result<(), CommandError> {
     let dir = config.data_dir.clone();
-    let (platform, _follower) = tokio::task::spawn_blocking(
-        move || -> Result<(Platform, FollowerHandle), CommandError> {
+    let (platform, catalog, _follower) = tokio::task::spawn_blocking(
+        move || -> Result<(Platform, Arc<Catalog>, FollowerHandle), CommandError> {
             let p = Platform::open(&dir)?;
             p.publish_settings()?;
-            // Derived state (error groups, deploys): its own catalog and connection.
+            // One catalog serves both the MCP tools and the follower.
+            let catalog = Arc::new(
+                Catalog::open(DataDir::new(dir.clone()), CatalogOptions::default())
+                    .map_err(|e| CommandError::Invalid(e.to_string()))?,
+            );
+            // Derived state (error groups, deploys): its own SQLite connection.
             let f = follower::spawn(
                 &dir,
                 &dir.join("platform.db"),
-                None,
+                Some(catalog.clone()),
                 FollowerOptions::default(),
             )
             .map_err(|e| CommandError::Invalid(format!("cannot start the follower: {e}")))?;
-            Ok((p, f))
+            Ok((p, catalog, f))
         },
     )
     .await
     .map_err(|e| CommandError::Invalid(format!("start-up task failed: {e}")))??;
-    let catalog_dir = DataDir::new(config.data_dir.clone());
-    let catalog =
-        tokio::task::spawn_blocking(move || Catalog::open(catalog_dir, CatalogOptions::default()))
-            .await
-            .map_err(|e| CommandError::Invalid(format!("start-up task failed: {e}")))?
-            .map_err(|e| CommandError::Invalid(e.to_string()))?;
     {
         let snap = catalog.snapshot();
         tracing::info!(
@@ -91,7 +90,7 @@ pub async fn run_serve(config: ServeConfig) -> Result<(), CommandError> {
         registry: tools::registry(),
         metrics: Metrics::default(),
         sessions: SessionBindings::default(),
-        catalog: Arc::new(catalog),
+        catalog,
     });
     serve(listener, state, shutdown_signal()).await?;
     Ok(())
