@@ -87,6 +87,11 @@ pub struct Config {
     #[arg(long, env = "OPENTRACE_SETTINGS_POLL_MS", default_value_t = 2000)]
     pub settings_poll_ms: u64,
 
+    /// How often, in seconds, hours older than `retention_days` (settings.json) are deleted
+    /// (also once at start-up).
+    #[arg(long, env = "OPENTRACE_RETENTION_INTERVAL_SECS", default_value_t = 300)]
+    pub retention_interval_secs: u64,
+
     /// Seconds to wait for in-flight requests at shutdown before closing connections.
     #[arg(long, env = "OPENTRACE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod http;
 pub mod metrics;
 pub mod pipeline;
+pub mod retention;
 pub mod server;
 pub mod settings_watch;
 pub mod storage;

@@ -70,9 +70,16 @@ pub async fn serve_on(
     }
     let settings = Arc::new(LiveSettings::load(&data_dir));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let watcher = settings
-        .clone()
-        .spawn_watcher(Duration::from_millis(config.settings_poll_ms), stop_rx);
+    let watcher = settings.clone().spawn_watcher(
+        Duration::from_millis(config.settings_poll_ms),
+        stop_rx.clone(),
+    );
+    let retention = crate::retention::spawn(
+        opentrace_shared::datadir::DataDir::new(data_dir.clone()),
+        settings.clone(),
+        Duration::from_secs(config.retention_interval_secs.max(1)),
+        stop_rx,
+    );
     let app = Arc::new(App {
         keys,
         store: store.clone(),
@@ -98,6 +105,7 @@ pub async fn serve_on(
     .await;
     let _ = stop_tx.send(true);
     let _ = watcher.await;
+    let _ = retention.await;
     store.shutdown().await?;
     tracing::info!("opentrace-ingestd stopped");
     Ok(())
