@@ -38,8 +38,10 @@ async fn old_sealed_hours_are_deleted_and_recent_ones_kept() {
     let very_old = sealed_hour(&dd, 24 * 10);
     let old = sealed_hour(&dd, 24 * 3 + 1);
     let recent = sealed_hour(&dd, 5);
-    let mut settings = Settings::default();
-    settings.retention_days = Some(7);
+    let mut settings = Settings {
+        retention_days: Some(7),
+        ..Settings::default()
+    };
     settings.store(&dd.settings_path()).unwrap();
 
     let mut ingestd = Ingestd::start(work.path(), &["--retention-interval-secs", "1"]).unwrap();
