@@ -59,6 +59,8 @@ fn node_020_log() {
     assert_eq!(r.kind, "log");
     assert_eq!(r.error_fingerprint, None);
     assert_eq!(r.seq.0, 0);
+    // The SDKs put the hostname in body.context; it fills the host column.
+    assert_eq!(r.host.as_deref(), Some("web-1"));
     // Stored compact, content unchanged.
     assert_eq!(
         r.body.as_deref(),

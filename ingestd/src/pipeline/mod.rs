@@ -88,6 +88,7 @@ pub fn process_batch(
 
 /// The per-row stages after decoding.
 pub fn finish(mut row: Row, mut body: Body<'_>, scrubber: &Scrubber) -> Row {
+    normalize::promote_host(&mut row, &mut body);
     let frame = normalize::promote_error_details(&mut row, &mut body);
     scrubber.scrub_row(&mut row, &mut body);
     caps::apply(&mut row);

@@ -20,6 +20,43 @@ fn str_at<'v>(m: Option<&'v Map<String, Value>>, keys: &[&str]) -> Option<&'v st
         .find_map(|k| m.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
 }
 
+/// Fills `host` from `body.context.hostname`, where both SDKs put it (neither sends a
+/// top-level `host`). A raw body is only peeked at (borrowed, never re-serialised), so its
+/// stored text stays exactly as received.
+pub fn promote_host(row: &mut Row, body: &mut Body<'_>) {
+    #[derive(serde::Deserialize)]
+    struct Peek<'a> {
+        #[serde(borrow)]
+        context: Option<Ctx<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Ctx<'a> {
+        #[serde(borrow)]
+        hostname: Option<std::borrow::Cow<'a, str>>,
+    }
+    if row.host.is_some() {
+        return;
+    }
+    let host = match body {
+        Body::None => None,
+        Body::Raw(r) => {
+            let text = r.get();
+            if !text.contains("\"hostname\"") {
+                return;
+            }
+            serde_json::from_str::<Peek<'_>>(text)
+                .ok()
+                .and_then(|p| p.context?.hostname.map(|h| h.into_owned()))
+        }
+        Body::Parsed(v) => v
+            .get("context")
+            .and_then(|c| c.get("hostname"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    };
+    row.host = host.filter(|h| !h.is_empty());
+}
+
 /// Fills error columns from the body; returns the frame used for `source_file`, if any.
 pub fn promote_error_details(row: &mut Row, body: &mut Body<'_>) -> Option<Frame> {
     if !row.level.is_error() && row.error_class.is_none() {
