@@ -13,7 +13,8 @@ queries[key] = {cold_ms, p50_ms, p99_ms, result}, or {"error": "..."} if it fail
 Progress goes to stderr.
 
 Every peer derives the same columns at load time, in its own SQL where possible:
-kind (request / error / log / event), route (path with numeric segments -> :id),
+kind (request / error / log / event), route (path with numeric segments -> :id; stored but
+not queried: "per endpoint" groups by path in every store, see queries.rs),
 error_class (top-level, else body.context.exception_class), fingerprint (= error_class: a user
 of these stores has no stack-trace fingerprinting; OpenTrace computes one at ingest), is_error
 (level error/fatal or an error class). body is kept as JSON text, like OpenTrace keeps it.
@@ -146,8 +147,8 @@ def ch_queries(a):
                              f"AND ts >= '{f}' AND ts < '{t}' ORDER BY ts DESC LIMIT 50",
         "error_groups_7d": f"SELECT fingerprint, count() c FROM logs WHERE is_error AND ts >= '{wk}' "
                            f"AND ts < '{t}' GROUP BY fingerprint ORDER BY c DESC LIMIT 20",
-        "p95_per_endpoint": "SELECT route, count(), quantileExact(0.95)(duration_ms) FROM logs "
-                            "WHERE kind = 'request' GROUP BY route",
+        "p95_per_endpoint": "SELECT path, count(), quantileExact(0.95)(duration_ms) FROM logs "
+                            "WHERE kind = 'request' GROUP BY path",
         "count_by_minute": f"SELECT toStartOfMinute(ts) m, count(), countIf(level IN ('error','fatal')) "
                            f"FROM logs WHERE ts >= '{f}' AND ts < '{t}' GROUP BY m ORDER BY m",
     }
@@ -248,8 +249,8 @@ def run_duckdb(a, work):
     f, t_, wk = (f"TIMESTAMP '{us_to_ts(x)}'" for x in
                  (a.ts_from_us, a.ts_to_us, a.ts_to_us - WEEK_US))
     qs = std_queries(a, "ts", f, t_, wk, "date_trunc('minute', ts)",
-                     "SELECT route, count(*), quantile_disc(duration_ms, 0.95) FROM logs "
-                     "WHERE kind = 'request' GROUP BY route")
+                     "SELECT path, count(*), quantile_disc(duration_ms, 0.95) FROM logs "
+                     "WHERE kind = 'request' GROUP BY path")
     queries = time_queries(lambda sql: len(con.execute(sql).fetchall()), qs, a.iters)
     con.close()
     return {"version": duckdb.__version__, "load_s": load_s, "rows": rows, "disk_bytes": disk,
@@ -270,7 +271,7 @@ SQLITE_INDEXES = """
 CREATE INDEX logs_service_level_ts ON logs(service, level, ts);
 CREATE INDEX logs_ts ON logs(ts);
 CREATE INDEX logs_trace ON logs(trace_id) WHERE trace_id IS NOT NULL;
-CREATE INDEX logs_kind_route ON logs(kind, route);
+CREATE INDEX logs_kind_path ON logs(kind, path);
 CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='logs', content_rowid='id');
 INSERT INTO logs_fts(logs_fts) VALUES('rebuild');
 """
@@ -325,9 +326,9 @@ def run_sqlite(a, work):
     phrase = a.needle.replace('"', '""')
     qs = std_queries(
         a, "ts", a.ts_from_us, a.ts_to_us, a.ts_to_us - WEEK_US, "(ts / 60000000)",
-        "WITH r AS (SELECT route, duration_ms, ROW_NUMBER() OVER (PARTITION BY route ORDER BY "
-        "duration_ms) rn, COUNT(*) OVER (PARTITION BY route) n FROM logs WHERE kind = 'request' "
-        "AND duration_ms IS NOT NULL) SELECT route, n, duration_ms FROM r "
+        "WITH r AS (SELECT path, duration_ms, ROW_NUMBER() OVER (PARTITION BY path ORDER BY "
+        "duration_ms) rn, COUNT(*) OVER (PARTITION BY path) n FROM logs WHERE kind = 'request' "
+        "AND duration_ms IS NOT NULL) SELECT path, n, duration_ms FROM r "
         "WHERE rn = CAST((0.95 * n) + 0.999999 AS INTEGER)")
     qs["needle"] = (f"SELECT logs.* FROM logs_fts JOIN logs ON logs.id = logs_fts.rowid "
                     f"WHERE logs_fts MATCH '\"{phrase}\"' ORDER BY logs.ts DESC LIMIT 50")

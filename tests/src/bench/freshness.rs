@@ -8,7 +8,7 @@
 //!
 //! A probe posts one entry of service `bench-marker` with a unique timestamp (the current
 //! wall clock, µs), notes when the 2xx arrives, then searches the latest snapshot every
-//! millisecond for `service = bench-marker AND ts = that timestamp` until it is found.
+//! millisecond for `service = bench-marker AND ts in [t, t+1)` until it is found.
 
 use std::time::{Duration, Instant};
 
@@ -58,7 +58,8 @@ pub fn visible(catalog: &Catalog, ts: i64) -> bool {
     let mut f = Filter::new(EnvRestriction::All);
     f.service = Some(MARKER_SERVICE.into());
     f.ts_from = Some(ts);
-    f.ts_to = Some(ts);
+    // `ts_to` is exclusive.
+    f.ts_to = Some(ts + 1);
     let r = search(
         &snap,
         &f,

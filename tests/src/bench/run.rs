@@ -36,16 +36,8 @@ fn say(msg: &str) {
 }
 
 /// WAL bytes per row over the WALs the catalog sees right now.
-fn wal_bytes_per_row(dd: &DataDir) -> f64 {
-    let Ok(cat) = Catalog::open(
-        dd.clone(),
-        CatalogOptions {
-            watch: false,
-            ..CatalogOptions::default()
-        },
-    ) else {
-        return 0.0;
-    };
+fn wal_bytes_per_row(dd: &DataDir, cat: &Catalog) -> f64 {
+    cat.refresh_now();
     let snap = cat.snapshot();
     let (mut bytes, mut rows) = (0u64, 0u64);
     for h in snap.hours() {
@@ -106,7 +98,17 @@ pub fn run(opts: &Options, command: &str) -> Result<(Results, PathBuf)> {
     say(&format!("  {:.0} entries/s", rep.entries_per_s));
     let rows_stored = ing.rows_stored()?;
     let ingestd_mem = ing.mem();
-    let wal_bpr = wal_bytes_per_row(&DataDir::new(&dir_a));
+    let catalog = Catalog::open(DataDir::new(&dir_a), CatalogOptions::default())?;
+    let wal_bpr = wal_bytes_per_row(&DataDir::new(&dir_a), &catalog);
+    say("freshness probes, idle");
+    let idle_secs = if opts.quick { 2.0 } else { 5.0 };
+    let freshness_idle = Some(rt.block_on(probe(
+        &ing.daemon.url(),
+        &catalog,
+        Duration::from_secs_f64(idle_secs),
+        Duration::from_millis(50),
+    )));
+    drop(catalog);
     let shutdown = ing.stop()?;
     let disk = usage(&dir_a.join("logs")).context("measuring the data directory")?;
     say(&format!(
@@ -215,6 +217,7 @@ pub fn run(opts: &Options, command: &str) -> Result<(Results, PathBuf)> {
         ingest,
         fixed_rate,
         freshness,
+        freshness_idle,
         rows_stored,
         wal_bytes_per_row: wal_bpr,
         disk,
