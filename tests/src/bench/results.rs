@@ -191,11 +191,12 @@ impl Results {
             ratio(ours, Some(per_row(self.raw_json_bytes, self.rows)))
         );
         for z in &self.zstd {
-            let b = per_row(z.bytes, self.rows);
+            let b = z.bytes_per_row();
             let _ = writeln!(
                 s,
-                "| NDJSON zstd -{} ({:.0} s) | {:.1} | {} |",
+                "| NDJSON zstd -{} (first {} rows, {:.0} s) | {:.1} | {} |",
                 z.level,
+                z.input_rows,
                 z.secs,
                 b,
                 ratio(ours, Some(b))

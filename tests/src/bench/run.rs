@@ -182,8 +182,8 @@ pub fn run(opts: &Options, command: &str) -> Result<(Results, PathBuf)> {
         drop(ing);
 
         say("zstd floor");
-        for level in [3, 19] {
-            match zstd_size(&ndjson, level) {
+        for (level, cap) in [(3, u64::MAX), (19, 32 << 20)] {
+            match zstd_size(&ndjson, level, cap) {
                 Ok(z) => zstd.push(z),
                 Err(e) => say(&format!("zstd -{level} failed: {e}")),
             }
