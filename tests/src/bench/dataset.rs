@@ -102,10 +102,11 @@ pub fn generate(
         let b = generator.next_batch(n);
         entries += n as u64;
         for e in &b.entries {
-            if probe.is_none() && e.index.0 >= middle {
-                if let Some(t) = &e.trace_id {
-                    probe = Some((t.clone(), e.service.clone()));
-                }
+            if probe.is_none()
+                && e.index.0 >= middle
+                && let Some(t) = &e.trace_id
+            {
+                probe = Some((t.clone(), e.service.clone()));
             }
             if let (Some(w), Some(p)) = (out.as_mut(), ndjson) {
                 line.clear();
