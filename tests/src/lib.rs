@@ -4,6 +4,7 @@
 //! directory, restartable), [`ingest_client`] (posting as a given SDK) and [`store_reader`]
 //! (every stored row read back from a data directory).
 
+pub mod bench;
 pub mod daemon;
 pub mod ingest_client;
 pub mod ingestd;

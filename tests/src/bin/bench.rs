@@ -1,0 +1,79 @@
+//! `bench`: the reproducible benchmark of OpenTrace against the stores a user would pick
+//! instead, on the same rows in the same run.
+//!
+//! ```text
+//! cargo run --release -p opentrace-tests --bin bench -- all [--rows 1000000] [--quick]
+//! ```
+//!
+//! See `tests/src/bench/mod.rs` and `BENCHMARKS.md`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use opentrace_tests::bench::{Options, run};
+use opentrace_tests::daemon::bin_dir;
+
+/// Benchmark harness: real daemons, the load generator, peers on the same rows.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    /// Smoke mode: ~10K rows, one ingest run, bytes/row, one query, no peers.
+    #[arg(long, global = true)]
+    quick: bool,
+    /// Rows in the data set (default 1000000, or 10000 with --quick).
+    #[arg(long, global = true)]
+    rows: Option<u64>,
+    /// Generator seed.
+    #[arg(long, global = true, default_value_t = 1)]
+    seed: u64,
+    /// Skip the Python peers.
+    #[arg(long, global = true)]
+    no_peers: bool,
+    /// Output directory (default: <target>/bench).
+    #[arg(long, global = true)]
+    out: Option<PathBuf>,
+    /// Keep the data directories and the NDJSON.
+    #[arg(long, global = true)]
+    keep_data: bool,
+    /// Seconds of the fixed-rate phase.
+    #[arg(long, global = true, default_value_t = 20.0)]
+    fixed_rate_secs: f64,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Everything: ingest, latency, freshness, size, memory, queries, peers.
+    All,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let out = match args.out {
+        Some(o) => o,
+        None => bin_dir()?
+            .parent()
+            .context("binary directory has no parent")?
+            .join("bench"),
+    };
+    let mut opts = if args.quick {
+        Options::quick(args.rows.unwrap_or(10_000), out)
+    } else {
+        Options::all(args.rows.unwrap_or(1_000_000), out)
+    };
+    opts.seed = args.seed;
+    opts.peers &= !args.no_peers;
+    opts.keep_data = args.keep_data;
+    opts.fixed_rate_secs = args.fixed_rate_secs;
+    let command: Vec<String> = std::env::args().skip(1).collect();
+    let command = format!(
+        "cargo run --release -p opentrace-tests --bin bench -- {}",
+        command.join(" ")
+    );
+    let (results, path) = run(&opts, &command)?;
+    println!("{}", results.to_markdown());
+    eprintln!("results: {}", path.display());
+    Ok(())
+}
