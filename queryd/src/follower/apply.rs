@@ -11,7 +11,6 @@ use crate::platform::errors::{impact_base, impact_score};
 
 /// State of one error group while a batch is applied.
 struct Group {
-    exists: bool,
     service: String,
     class: String,
     message: String,
@@ -31,7 +30,6 @@ struct Group {
 
 /// State of one (group, user) impact row while a batch is applied.
 struct Impact {
-    exists: bool,
     service: String,
     first: i64,
     last: i64,
@@ -79,7 +77,6 @@ fn load_group(tx: &Connection, fp: &str, env: &str) -> Result<Option<Group>, Fol
             params![fp, env],
             |r| {
                 Ok(Group {
-                    exists: true,
                     service: r.get(0)?,
                     class: r.get(1)?,
                     message: r.get(2)?,
@@ -114,7 +111,6 @@ fn load_impact(
             params![fp, env, user],
             |r| {
                 Ok(Impact {
-                    exists: true,
                     service: r.get(0)?,
                     first: r.get(1)?,
                     last: r.get(2)?,
@@ -174,7 +170,6 @@ pub(crate) fn apply_batch(
             let g = match load_group(&tx, fp, &row.env)? {
                 Some(g) => g,
                 None => Group {
-                    exists: false,
                     service: row.service.clone(),
                     class: row.error_class.clone().unwrap_or_default(),
                     message: non_empty(row.error_message.as_deref())
@@ -223,7 +218,6 @@ pub(crate) fn apply_batch(
                     None => {
                         g.users += 1;
                         Impact {
-                            exists: false,
                             service: row.service.clone(),
                             first: row.ts,
                             last: row.ts,
@@ -274,18 +268,19 @@ fn write_groups(
     groups: &HashMap<GroupKey, Group>,
     now: i64,
 ) -> Result<(), FollowerError> {
-    let mut ins = tx.prepare_cached(
+    // Service, class and message keep the values of the group's first occurrence.
+    let mut upsert = tx.prepare_cached(
         "INSERT INTO error_groups (fingerprint, environment, service, exception_class, message,
             source_file, source_line, status, first_seen_at, last_seen_at, occurrence_count,
             last_seq, reopened_count, resolved_at, unique_users, impact_base, impact_score)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-    )?;
-    let mut upd = tx.prepare_cached(
-        "UPDATE error_groups SET source_file = ?3, source_line = ?4, status = ?5,
-            first_seen_at = ?6, last_seen_at = ?7, occurrence_count = ?8, last_seq = ?9,
-            reopened_count = ?10, resolved_at = ?11, unique_users = ?12, impact_base = ?13,
-            impact_score = ?14
-         WHERE fingerprint = ?1 AND environment = ?2",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+         ON CONFLICT (fingerprint, environment) DO UPDATE SET
+            source_file = excluded.source_file, source_line = excluded.source_line,
+            status = excluded.status, first_seen_at = excluded.first_seen_at,
+            last_seen_at = excluded.last_seen_at, occurrence_count = excluded.occurrence_count,
+            last_seq = excluded.last_seq, reopened_count = excluded.reopened_count,
+            resolved_at = excluded.resolved_at, unique_users = excluded.unique_users,
+            impact_base = excluded.impact_base, impact_score = excluded.impact_score",
     )?;
     let mut ev = tx.prepare_cached(
         "INSERT INTO error_group_events (fingerprint, environment, action, reason, created_at)
@@ -294,44 +289,25 @@ fn write_groups(
     for ((fp, env), g) in groups {
         let base = impact_base(g.users, g.count);
         let score = impact_score(g.users, g.count, g.last, now);
-        if g.exists {
-            upd.execute(params![
-                fp,
-                env,
-                g.file,
-                g.line,
-                g.status,
-                g.first,
-                g.last,
-                g.count,
-                g.last_seq,
-                g.reopened,
-                g.resolved_at,
-                g.users,
-                base,
-                score
-            ])?;
-        } else {
-            ins.execute(params![
-                fp,
-                env,
-                g.service,
-                g.class,
-                g.message,
-                g.file,
-                g.line,
-                g.status,
-                g.first,
-                g.last,
-                g.count,
-                g.last_seq,
-                g.reopened,
-                g.resolved_at,
-                g.users,
-                base,
-                score
-            ])?;
-        }
+        upsert.execute(params![
+            fp,
+            env,
+            g.service,
+            g.class,
+            g.message,
+            g.file,
+            g.line,
+            g.status,
+            g.first,
+            g.last,
+            g.count,
+            g.last_seq,
+            g.reopened,
+            g.resolved_at,
+            g.users,
+            base,
+            score
+        ])?;
         for ts in &g.reopens {
             ev.execute(params![fp, env, ts])?;
         }
@@ -343,22 +319,18 @@ fn write_impacts(
     tx: &Connection,
     impacts: &HashMap<ImpactKey, Impact>,
 ) -> Result<(), FollowerError> {
-    let mut ins = tx.prepare_cached(
+    // The service keeps the value of the user's first occurrence.
+    let mut upsert = tx.prepare_cached(
         "INSERT INTO error_impacts (fingerprint, environment, user_id, service, first_seen_at,
-            last_seen_at, occurrence_count, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    let mut upd = tx.prepare_cached(
-        "UPDATE error_impacts SET first_seen_at = ?4, last_seen_at = ?5, occurrence_count = ?6,
-            last_seq = ?7 WHERE fingerprint = ?1 AND environment = ?2 AND user_id = ?3",
+            last_seen_at, occurrence_count, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (fingerprint, environment, user_id) DO UPDATE SET
+            first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
+            occurrence_count = excluded.occurrence_count, last_seq = excluded.last_seq",
     )?;
     for ((fp, env, user), i) in impacts {
-        if i.exists {
-            upd.execute(params![fp, env, user, i.first, i.last, i.count, i.last_seq])?;
-        } else {
-            ins.execute(params![
-                fp, env, user, i.service, i.first, i.last, i.count, i.last_seq
-            ])?;
-        }
+        upsert.execute(params![
+            fp, env, user, i.service, i.first, i.last, i.count, i.last_seq
+        ])?;
     }
     Ok(())
 }
