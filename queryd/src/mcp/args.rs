@@ -6,6 +6,10 @@
 //! action), `until` the end (default now); explicit arguments always win over defaults, and
 //! the resolved window is echoed back in every response as UTC RFC 3339 with `Z`.
 //!
+//! The token **`last_deploy`** as `since` starts the window at the newest deploy (first sight
+//! of a new version) the caller may see: of `service` when the call names one, else of any
+//! service. The deploy is echoed back with the window.
+//!
 //! **Lists** take `limit` (clamped to a per-action maximum) and an opaque `cursor` returned
 //! as `next_cursor` by the previous page.
 
@@ -13,7 +17,10 @@ use chrono::{NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use opentrace_shared::time::parse_rfc3339_micros;
 use serde_json::{Map, Value, json};
 
+use super::registry::ToolCall;
 use super::response::ToolError;
+use super::scope::EnvScope;
+use super::tools::groups::deploy_json;
 use super::tools::{opt_i64, opt_str};
 
 const US_PER_SEC: i64 = 1_000_000;
@@ -81,7 +88,12 @@ pub struct Window {
     pub since: String,
     /// Whether `since` was the action's default.
     pub defaulted: bool,
+    /// The deploy the window starts at, when `since` was `last_deploy`.
+    pub deploy: Option<Value>,
 }
+
+/// The `since` token that means "the newest deploy".
+pub const LAST_DEPLOY: &str = "last_deploy";
 
 impl Window {
     /// The window from `since`/`until` arguments, `default_since` when `since` is absent.
@@ -116,7 +128,45 @@ impl Window {
             to_us,
             since: since.to_string(),
             defaulted: since_arg.is_none(),
+            deploy: None,
         })
+    }
+
+    /// The window of a tool call: [`Window::from_args`], plus the `last_deploy` token,
+    /// resolved within the caller's environments (and `service`, when given).
+    pub fn for_call(
+        call: &ToolCall<'_>,
+        default_since: &str,
+        now_us: i64,
+    ) -> Result<Window, ToolError> {
+        let since = opt_str(call.args, "since")?.map(str::trim);
+        if since != Some(LAST_DEPLOY) {
+            return Window::from_args(call.args, default_since, now_us);
+        }
+        let scope = EnvScope::resolve(call.caller, opt_str(call.args, "environment")?)
+            .map_err(|e| ToolError::Forbidden(e.to_string()))?;
+        let service = opt_str(call.args, "service")?
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let deploy = call
+            .platform
+            .last_deploys(&scope.restriction(), service)
+            .map_err(|e| ToolError::Internal(e.to_string()))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                ToolError::InvalidArguments(format!(
+                    "since=last_deploy: no deploy recorded{} in your environments ({}); a deploy is the first row of a new `version` of a service. Pass a duration such as since=24h instead",
+                    service.map(|s| format!(" for service {s:?}")).unwrap_or_default(),
+                    scope.describe()
+                ))
+            })?;
+        let mut args = call.args.clone();
+        args.insert("since".into(), json!(fmt_ts(deploy.first_seen_at.0)));
+        let mut w = Window::from_args(&args, default_since, now_us)?;
+        w.since = LAST_DEPLOY.to_string();
+        w.deploy = Some(deploy_json(&deploy));
+        Ok(w)
     }
 
     /// A window given directly (baselines, trace spans).
@@ -126,6 +176,7 @@ impl Window {
             to_us,
             since: label.to_string(),
             defaulted: false,
+            deploy: None,
         }
     }
 
@@ -142,6 +193,9 @@ impl Window {
                 "default window ({}); pass since/until to change it",
                 self.since
             ));
+        }
+        if let Some(d) = &self.deploy {
+            v["since_deploy"] = d.clone();
         }
         v
     }

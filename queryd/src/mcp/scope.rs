@@ -8,6 +8,7 @@
 //! - an admin without an explicit environment sees all environments.
 
 use super::caller::Caller;
+use crate::query::EnvRestriction;
 
 /// The set of environments a query may read. Constructed only by [`EnvScope::resolve`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +68,14 @@ impl EnvScope {
     /// The environments to filter on, or `None` for all (admins only).
     pub fn environments(&self) -> Option<&[String]> {
         self.envs.as_deref()
+    }
+
+    /// The scope as the query engine's and the platform store's [`EnvRestriction`].
+    pub fn restriction(&self) -> EnvRestriction {
+        match &self.envs {
+            None => EnvRestriction::All,
+            Some(list) => EnvRestriction::Only(list.clone()),
+        }
     }
 
     /// How the scope is echoed back in responses: a name, a list, or `"all"`.

@@ -2,6 +2,8 @@
 //! temporary data directory, and a minimal HTTP/1.1 client over `TcpStream`.
 #![allow(dead_code)]
 
+pub mod ingestd;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! The MCP tools, and argument helpers shared by them.
 
 pub mod admin;
+pub mod groups;
 pub mod logs;
 
 use std::sync::Arc;

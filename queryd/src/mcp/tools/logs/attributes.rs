@@ -55,7 +55,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         .ok_or_else(|| {
             ToolError::InvalidArguments(format!("unknown field {field:?}: use one of {}", names()))
         })?;
-    let window = Window::from_args(call.args, "24h", now)?;
+    let window = Window::for_call(call, "24h", now)?;
     let (mut filter, scope) = scoped_filter(call, Some(&window))?;
     let applied = apply_filters(call, &mut filter)?;
     let limit = limit(call.args, 50, 500)?;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::rows::key_text;
 use super::{apply_filters, arg_str, scoped_filter};
-use crate::mcp::args::{Window, parse_duration_us};
+use crate::mcp::args::{LAST_DEPLOY, Window, parse_duration_us};
 use crate::mcp::registry::ToolCall;
 use crate::mcp::response::{ToolError, ToolOutput, ToolResult};
 use crate::query::{AggMode, AggSpec, Filter, GroupKey, Metric, aggregate};
@@ -112,7 +112,24 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
             "`metric` {metric:?} is invalid: use errors or log_volume"
         )));
     }
-    let cur = current_window(arg_str(call, "current_period")?.unwrap_or("last_1h"), now)?;
+    let period = arg_str(call, "current_period")?
+        .or(arg_str(call, "since")?)
+        .unwrap_or("last_1h");
+    let cur = if period == LAST_DEPLOY {
+        let mut args = call.args.clone();
+        args.insert("since".into(), json!(LAST_DEPLOY));
+        args.remove("until");
+        Window::for_call(
+            &ToolCall {
+                args: &args,
+                ..*call
+            },
+            "1h",
+            now,
+        )?
+    } else {
+        current_window(period, now)?
+    };
     let base = baseline_window(
         arg_str(call, "baseline_period")?.unwrap_or("previous"),
         &cur,

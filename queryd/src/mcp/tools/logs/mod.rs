@@ -28,7 +28,7 @@ use crate::mcp::registry::{ActionSpec, Hints, ToolCall, ToolHandler, ToolSpec};
 use crate::mcp::response::{ToolError, ToolResult};
 use crate::mcp::scope::EnvScope;
 use crate::platform::Role;
-use crate::query::{EnvRestriction, Filter, IntRange};
+use crate::query::{Filter, IntRange};
 
 const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
@@ -147,7 +147,7 @@ fn params() -> Value {
         ("metric", json!({"enum": ["errors", "log_volume"]})),
         (
             "current_period",
-            json!({"description": "last_1h|last_6h|last_24h|today or a duration"}),
+            json!({"description": "last_1h|last_6h|last_24h|today|last_deploy or a duration"}),
         ),
         (
             "baseline_period",
@@ -166,7 +166,7 @@ fn spec() -> &'static ToolSpec {
     static SPEC: OnceLock<ToolSpec> = OnceLock::new();
     SPEC.get_or_init(|| ToolSpec {
         name: "logs",
-        description: "Query production logs, requests and traces. Times: since/until take 15m, 24h, 7d (before now) or RFC 3339 UTC; since defaults per action, until to now; the resolved window is echoed. Lists take limit and cursor (pass next_cursor back). Row ids are log_id. Aliases: commit_hash=version, exception_class=error_class.",
+        description: "Query production logs, requests and traces. Times: since/until take 15m, 24h, 7d (before now) or RFC 3339 UTC, and since=last_deploy starts at the newest deploy (of `service` if given); since defaults per action, until to now; the resolved window is echoed. Lists take limit and cursor (pass next_cursor back). Row ids are log_id. Aliases: commit_hash=version, exception_class=error_class.",
         actions: ACTIONS,
         params: params(),
         hints: Hints {
@@ -251,11 +251,7 @@ fn scoped_filter(
     window: Option<&Window>,
 ) -> Result<(Filter, EnvScope), ToolError> {
     let scope = env_scope(call)?;
-    let restriction = match scope.environments() {
-        None => EnvRestriction::All,
-        Some(list) => EnvRestriction::Only(list.to_vec()),
-    };
-    let mut f = Filter::new(restriction);
+    let mut f = Filter::new(scope.restriction());
     if let Some(w) = window {
         f.ts_from = Some(w.from_us);
         f.ts_to = Some(w.to_us);

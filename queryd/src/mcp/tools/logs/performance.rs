@@ -77,7 +77,7 @@ fn p95(v: &Value) -> i64 {
 }
 
 pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
-    let window = Window::from_args(call.args, "24h", now)?;
+    let window = Window::for_call(call, "24h", now)?;
     let (mut filter, scope) = scoped_filter(call, Some(&window))?;
     let applied = apply_filters(call, &mut filter)?;
     filter.kind = Some(String::from("request"));

@@ -20,7 +20,7 @@ const DEFAULT_LIMIT: usize = 30;
 const MAX_LIMIT: usize = 200;
 
 pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
-    let window = Window::from_args(call.args, "1h", now)?;
+    let window = Window::for_call(call, "1h", now)?;
     let (mut filter, scope) = scoped_filter(call, Some(&window))?;
     let applied = apply_filters(call, &mut filter)?;
     let limit = limit(call.args, DEFAULT_LIMIT, MAX_LIMIT)?;

@@ -19,7 +19,7 @@ use crate::query::{AggMode, AggSpec, GroupKey, Metric, MetricValue, aggregate};
 const SPIKE_FACTOR: f64 = 1.4;
 
 pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
-    let window = Window::from_args(call.args, "1h", now)?;
+    let window = Window::for_call(call, "1h", now)?;
     let (mut filter, scope) = scoped_filter(call, Some(&window))?;
     let applied = apply_filters(call, &mut filter)?;
     let width = match arg_str(call, "bucket_interval")? {

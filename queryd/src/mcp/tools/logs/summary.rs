@@ -16,7 +16,7 @@ use crate::query::{
 };
 
 pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
-    let window = Window::from_args(call.args, "1h", now)?;
+    let window = Window::for_call(call, "1h", now)?;
     let (mut filter, scope) = scoped_filter(call, Some(&window))?;
     let applied = apply_filters(call, &mut filter)?;
     let snap = call.catalog.snapshot();
