@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backtrace;
 pub mod chunk;
 pub mod datadir;
 pub mod fts;

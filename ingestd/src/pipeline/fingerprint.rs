@@ -30,7 +30,7 @@ use md5::{Digest, Md5};
 use opentrace_shared::Row;
 use regex::Regex;
 
-use super::backtrace::Frame;
+use opentrace_shared::backtrace::Frame;
 
 struct Normalizer {
     steps: Vec<(Regex, &'static str)>,

@@ -6,7 +6,6 @@
 //! ([`kind`]) → error fingerprint ([`fingerprint`]) → body to compact text (capped).
 //! An entry that fails to decode is reported by index; it never costs its siblings.
 
-pub mod backtrace;
 pub mod caps;
 pub mod expand;
 pub mod fingerprint;

@@ -11,8 +11,8 @@
 use opentrace_shared::Row;
 use serde_json::{Map, Value};
 
-use super::backtrace::{Frame, frame_lines, top_frame};
 use crate::wire::Body;
+use opentrace_shared::backtrace::{Frame, frame_lines, top_frame};
 
 fn str_at<'v>(m: Option<&'v Map<String, Value>>, keys: &[&str]) -> Option<&'v str> {
     let m = m?;

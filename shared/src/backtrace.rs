@@ -1,8 +1,9 @@
 //! Backtrace frame parsing for Ruby (`file:line:in 'method'`) and Node
 //! (`at method (file:line:col)` / `at file:line:col`) stack formats.
 //!
-//! Used to fill `source_file`/`source_line` and to give the error fingerprint a stable
-//! location (file and method, never the line number).
+//! Shared by both daemons: ingestd fills `source_file`/`source_line` and gives the error
+//! fingerprint a stable location (file and method, never the line number); queryd shows
+//! stack traces to agents frame by frame.
 
 use serde_json::Value;
 
