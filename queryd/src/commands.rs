@@ -39,7 +39,7 @@ pub enum CommandError {
 /// Opens the store, publishes settings.json, binds and serves until Ctrl-C or SIGTERM.
 pub async fn run_serve(config: ServeConfig) -> Result<(), CommandError> {
     let dir = config.data_dir.clone();
-    let (platform, catalog, _follower) = tokio::task::spawn_blocking(
+    let (platform, catalog, follower) = tokio::task::spawn_blocking(
         move || -> Result<(Platform, Arc<Catalog>, FollowerHandle), CommandError> {
             let p = Platform::open(&dir)?;
             p.publish_settings()?;
@@ -91,6 +91,7 @@ pub async fn run_serve(config: ServeConfig) -> Result<(), CommandError> {
         metrics: Metrics::default(),
         sessions: SessionBindings::default(),
         catalog,
+        follower: follower.shared_stats(),
     });
     serve(listener, state, shutdown_signal()).await?;
     Ok(())

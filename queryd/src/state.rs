@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::ratelimit::RateLimiter;
 use crate::catalog::Catalog;
 use crate::config::ServeConfig;
+use crate::follower::FollowerStats;
 use crate::http::metrics::Metrics;
 use crate::http::sessions::SessionBindings;
 use crate::mcp::registry::Registry;
@@ -26,4 +27,6 @@ pub struct AppState {
     pub sessions: SessionBindings,
     /// Live view of the log store (`DATA_DIR/logs`), read by the log tools.
     pub catalog: Arc<Catalog>,
+    /// Counters of the follower deriving error groups and deploys (for `/metrics`).
+    pub follower: Arc<FollowerStats>,
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::ingestd::{post, start_ingestd, ts};
-use common::{INIT, Server, mcp_client, request};
+use common::{INIT, Server, call_sized, mcp_client, request};
 use serde_json::{Value, json};
 
 /// A deterministic pseudo-random sequence (LCG), so durations are varied but reproducible.
@@ -126,19 +126,7 @@ type Client = rmcp::service::RunningService<rmcp::RoleClient, ()>;
 
 /// Calls `logs` and returns (is_error, body, response bytes).
 async fn logs(client: &Client, args: Value) -> (bool, Value, usize) {
-    let params = rmcp::model::CallToolRequestParams::new("logs".to_string())
-        .with_arguments(args.as_object().cloned().unwrap_or_default());
-    let r = client.call_tool(params).await.expect("tools/call");
-    let text = r
-        .content
-        .iter()
-        .find_map(|c| c.as_text().map(|t| t.text.clone()))
-        .unwrap_or_default();
-    (
-        r.is_error == Some(true),
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-        text.len(),
-    )
+    call_sized(client, "logs", args).await
 }
 
 fn has_prod(v: &Value) -> bool {
@@ -576,6 +564,16 @@ async fn logs_tool_end_to_end() {
     assert!(h["catalog"]["rows"].as_u64().unwrap() >= total_rows);
     let m = server.get("/metrics", &[]).body;
     assert!(m.contains("opentrace_catalog_rows "));
+    // The follower has applied every row (its counter is cumulative over this run).
+    let applied = m
+        .lines()
+        .find_map(|l| l.strip_prefix("opentrace_follower_rows_total "))
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    assert!(
+        applied.is_some_and(|n| n >= total_rows),
+        "follower rows in /metrics: {applied:?}"
+    );
+    assert!(m.contains("opentrace_follower_cursor "));
 
     for (what, bytes) in &sizes {
         println!(

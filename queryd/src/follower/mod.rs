@@ -320,6 +320,11 @@ impl FollowerHandle {
         Seq(self.stats.cursor.load(Ordering::Relaxed))
     }
 
+    /// The counters, shared (for `/metrics`, which outlives no follower but is built apart).
+    pub fn shared_stats(&self) -> Arc<FollowerStats> {
+        self.stats.clone()
+    }
+
     /// The catalog the follower reads (its own, or the one it was given).
     pub fn catalog(&self) -> &Arc<Catalog> {
         &self.catalog

@@ -80,6 +80,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let mut text = state.metrics.render();
     text.push_str(&catalog_metrics(&state));
+    text.push_str(&follower_metrics(&state));
     let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -162,6 +163,52 @@ fn catalog_metrics(state: &AppState) -> String {
         let _ = writeln!(out, "# TYPE opentrace_catalog_{name} gauge");
         let _ = writeln!(out, "opentrace_catalog_{name} {v}");
     }
+    out
+}
+
+/// Prometheus text of the follower's progress: its cursor and what it has applied.
+fn follower_metrics(state: &AppState) -> String {
+    let f = &state.follower;
+    let counters = [
+        ("rows", "Log rows applied to derived state.", &f.rows),
+        (
+            "error_rows",
+            "Error rows (with a fingerprint) applied.",
+            &f.error_rows,
+        ),
+        ("batches", "Transactions committed.", &f.batches),
+        (
+            "gaps_skipped",
+            "Sequence gaps declared final and skipped.",
+            &f.gaps_skipped,
+        ),
+        (
+            "seqs_skipped",
+            "Sequence numbers inside skipped gaps.",
+            &f.seqs_skipped,
+        ),
+        (
+            "reopened",
+            "Error groups reopened by recurrence.",
+            &f.reopened,
+        ),
+        ("failures", "Failed follower steps (retried).", &f.failures),
+    ];
+    let mut out = String::new();
+    for (name, help, v) in counters {
+        let _ = writeln!(out, "# HELP opentrace_follower_{name}_total {help}");
+        let _ = writeln!(out, "# TYPE opentrace_follower_{name}_total counter");
+        let _ = writeln!(
+            out,
+            "opentrace_follower_{name}_total {}",
+            v.load(Ordering::Relaxed)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP opentrace_follower_cursor Last sequence number whose derived state is committed.\n# TYPE opentrace_follower_cursor gauge\nopentrace_follower_cursor {}",
+        f.cursor.load(Ordering::Relaxed)
+    );
     out
 }
 
