@@ -284,6 +284,16 @@ pub async fn call(
     tool: &str,
     args: Value,
 ) -> (bool, Value) {
+    let (e, v, _) = call_sized(client, tool, args).await;
+    (e, v)
+}
+
+/// Calls a tool and returns (is_error, parsed JSON text, length of the text in bytes).
+pub async fn call_sized(
+    client: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
+    tool: &str,
+    args: Value,
+) -> (bool, Value, usize) {
     let params = rmcp::model::CallToolRequestParams::new(tool.to_string())
         .with_arguments(args.as_object().cloned().unwrap_or_default());
     let r = client.call_tool(params).await.expect("tools/call");
@@ -295,5 +305,6 @@ pub async fn call(
     (
         r.is_error == Some(true),
         serde_json::from_str(&text).unwrap_or(Value::Null),
+        text.len(),
     )
 }
