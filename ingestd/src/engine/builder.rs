@@ -61,6 +61,7 @@ pub(crate) fn spawn(
                             }
                         }
                         stats.build_done();
+                        release_freed_memory();
                     }
                     BuildJob::Seal { hour } => {
                         let t = Instant::now();
@@ -89,14 +90,15 @@ pub(crate) fn build_chunk(
 ) -> Result<(u64, u64, u64), EngineError> {
     let wal_path = dd.wal_path(hour, chunk);
     let dir = dd.hour_dir(hour);
-    let bytes = fs::read(&wal_path)?;
-    let wal_len = bytes.len() as u64;
+    let wal = WalMap::open(&wal_path)?;
+    let wal_len = wal.len() as u64;
     let mut cb = ChunkBuilder::new();
     let mut ib = IndexBuilder::new();
     let mut n: u32 = 0;
     // Stream record by record: only one decoded batch is alive at a time, the rest of the
-    // chunk lives in the column and index builders' compact buffers.
-    let (_header, tail) = for_each_wal_record(&bytes, |rec| {
+    // chunk lives in the column and index builders' compact buffers, and the pages of the
+    // WAL already consumed are given back as we go.
+    let (_header, tail) = for_each_wal_record(wal.bytes(), |rec, end| {
         if let (Some(id), Some(first)) = (&rec.batch_id, rec.rows.first()) {
             cb.push_batch(id, first.seq, rec.rows.len() as u32);
         }
@@ -105,8 +107,9 @@ pub(crate) fn build_chunk(
             cb.push(row);
             n += 1;
         }
+        wal.consumed(end);
     })?;
-    drop(bytes);
+    drop(wal);
     if tail.stop.is_torn() {
         tracing::warn!(
             "WAL {chunk} of {hour} has {} torn bytes at its end; built from its complete records",
@@ -124,6 +127,80 @@ pub(crate) fn build_chunk(
     fs::remove_file(&wal_path)?;
     fsync_dir(&dir)?;
     Ok((col.len() as u64, idx.len() as u64, wal_len))
+}
+
+/// Hands the memory a chunk build freed back to the operating system. A build allocates
+/// and frees tens of MB (column and term buffers); glibc keeps freed memory mapped in its
+/// arenas unless asked, which would leave the daemon's resident set at its peak forever.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; it touches no live
+    // allocation and is thread-safe.
+    unsafe {
+        nix::libc::malloc_trim(0);
+    }
+}
+
+/// A read-only mapping of a WAL that is no longer written (it was rotated before its build
+/// was queued), which releases the pages the builder has consumed, so that building a chunk
+/// never holds the whole WAL in memory (resident set stays at the builders' buffers).
+struct WalMap {
+    map: Option<memmap2::Mmap>,
+    released: std::cell::Cell<usize>,
+}
+
+impl WalMap {
+    /// Consumed pages are released in steps of this many bytes (a multiple of every page
+    /// size in use: 4, 16 and 64 KiB).
+    const RELEASE_STEP: usize = 4 << 20;
+
+    fn open(path: &std::path::Path) -> io::Result<WalMap> {
+        let file = fs::File::open(path)?;
+        if file.metadata()?.len() == 0 {
+            return Ok(WalMap {
+                map: None,
+                released: std::cell::Cell::new(0),
+            });
+        }
+        // SAFETY: the file is a rotated WAL: the writer has moved on to the next one and
+        // nothing truncates or rewrites it before the build deletes it. The mapping is
+        // read-only and shared, so a torn or corrupt tail is only ever read, never trusted
+        // beyond the frame checks of the WAL reader.
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Ok(WalMap {
+            map: Some(map),
+            released: std::cell::Cell::new(0),
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+
+    fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    /// Everything before `offset` has been decoded: drop those pages from the resident set
+    /// once a whole step has accumulated.
+    fn consumed(&self, offset: usize) {
+        let Some(map) = &self.map else { return };
+        let from = self.released.get();
+        let upto = offset / Self::RELEASE_STEP * Self::RELEASE_STEP;
+        if upto <= from {
+            return;
+        }
+        // SAFETY: MADV_DONTNEED on a shared read-only file mapping only unmaps the pages
+        // from this process; reading them again faults them back in from the file, so no
+        // byte the reader may still look at changes.
+        let r = unsafe {
+            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, upto - from)
+        };
+        if r.is_ok() {
+            self.released.set(upto);
+        }
+    }
 }
 
 /// Writes `meta.json` for `hour` from its committed chunks.

@@ -89,13 +89,15 @@ fn next_frame(bytes: &[u8]) -> Frame<'_> {
 /// its CRC, or does not decode; the records before it are returned.
 pub fn read_records(bytes: &[u8]) -> (Vec<WalRecord>, TailState) {
     let mut records = Vec::new();
-    let state = for_each_record(bytes, |r| records.push(r));
+    let state = for_each_record(bytes, |r, _| records.push(r));
     (records, state)
 }
 
 /// Like [`read_records`], but hands each record to `f` as soon as it is decoded instead of
-/// collecting them, so that a consumer (the chunk builder) holds one record at a time.
-pub fn for_each_record(bytes: &[u8], mut f: impl FnMut(WalRecord)) -> TailState {
+/// collecting them, so that a consumer (the chunk builder) holds one record at a time. The
+/// second argument is the offset in `bytes` just past the record: everything before it has
+/// been consumed (the builder releases those pages of its mapping).
+pub fn for_each_record(bytes: &[u8], mut f: impl FnMut(WalRecord, usize)) -> TailState {
     let mut pos = 0usize;
     let stop = loop {
         let rest = bytes.get(pos..).unwrap_or(&[]);
@@ -103,8 +105,8 @@ pub fn for_each_record(bytes: &[u8], mut f: impl FnMut(WalRecord)) -> TailState 
             Frame::Stop(s) => break s,
             Frame::Ok { payload, len } => match decode_payload(payload) {
                 Ok(r) => {
-                    f(r);
                     pos += len;
+                    f(r, pos);
                 }
                 Err(reason) => break TailStop::Undecodable(reason),
             },
@@ -118,13 +120,16 @@ pub fn for_each_record(bytes: &[u8], mut f: impl FnMut(WalRecord)) -> TailState 
 }
 
 /// Streams a whole WAL file image: validates the header, then [`for_each_record`] on the
-/// rest. The returned `good_len` counts from the start of the file (header included).
+/// rest. The returned `good_len`, like the offsets given to `f`, counts from the start of
+/// the file (header included).
 pub fn for_each_wal_record(
     bytes: &[u8],
-    f: impl FnMut(WalRecord),
+    mut f: impl FnMut(WalRecord, usize),
 ) -> Result<(WalHeader, TailState), WalError> {
     let header = WalHeader::decode(bytes)?;
-    let mut tail = for_each_record(bytes.get(HEADER_LEN..).unwrap_or(&[]), f);
+    let mut tail = for_each_record(bytes.get(HEADER_LEN..).unwrap_or(&[]), |r, end| {
+        f(r, end + HEADER_LEN)
+    });
     tail.good_len += HEADER_LEN;
     Ok((header, tail))
 }
