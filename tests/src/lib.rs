@@ -9,4 +9,5 @@ pub mod daemon;
 pub mod ingest_client;
 pub mod ingestd;
 pub mod loadgen;
+pub mod mcp;
 pub mod store_reader;
