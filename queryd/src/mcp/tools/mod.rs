@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod groups;
 pub mod logs;
+pub mod params;
 
 use std::sync::Arc;
 
