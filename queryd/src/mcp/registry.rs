@@ -64,6 +64,8 @@ pub struct ToolCall<'a> {
     pub catalog: &'a Catalog,
     /// Public URL of this server (for connect commands in responses).
     pub public_url: &'a str,
+    /// Base URL SDKs send logs to (for setup guides).
+    pub ingest_url: &'a str,
 }
 
 /// A tool implementation. Handlers are synchronous and run on the blocking pool: they read
