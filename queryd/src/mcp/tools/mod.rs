@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod groups;
 pub mod logs;
+pub mod notes;
+pub mod overview;
 pub mod params;
 
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use crate::platform::PlatformError;
 pub fn registry() -> Registry {
     Registry::default()
         .register(Arc::new(logs::LogsTool))
+        .register(Arc::new(overview::OverviewTool))
         .register(Arc::new(admin::AdminTool))
 }
 
