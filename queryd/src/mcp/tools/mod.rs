@@ -6,6 +6,7 @@ pub mod logs;
 pub mod notes;
 pub mod overview;
 pub mod params;
+pub mod setup;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ pub fn registry() -> Registry {
     Registry::default()
         .register(Arc::new(logs::LogsTool))
         .register(Arc::new(overview::OverviewTool))
+        .register(Arc::new(setup::SetupTool))
         .register(Arc::new(admin::AdminTool))
 }
 
