@@ -1,6 +1,7 @@
 //! Parameter declarations shared by the tools: the JSON schema built from a `(name, type)`
 //! table with per-parameter additions, and the check that refuses parameters a tool does
-//! not declare, so a typo is reported instead of silently ignored.
+//! not declare (run by the registry before every call), so a typo is reported instead of
+//! silently ignored.
 
 use serde_json::{Map, Value, json};
 

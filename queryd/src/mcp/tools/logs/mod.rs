@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use opentrace_shared::Level;
 use serde_json::{Value, json};
 
-use super::params::{check_params, schema};
+use super::params::schema;
 use super::{opt_bool, opt_i64, opt_list, opt_str};
 use crate::mcp::args::Window;
 use crate::mcp::registry::{ActionSpec, Hints, ToolCall, ToolHandler, ToolSpec};
@@ -176,8 +176,11 @@ impl ToolHandler for LogsTool {
         spec()
     }
 
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        ALIASES
+    }
+
     fn call(&self, call: &ToolCall<'_>) -> ToolResult {
-        check_params(spec(), call.args, ALIASES)?;
         let now = opentrace_shared::time::now_micros();
         match call.action {
             "search" => search::run(call, now),
@@ -212,7 +215,7 @@ fn arg_str<'a>(call: &'a ToolCall<'_>, name: &str) -> Result<Option<&'a str>, To
 
 /// THE way every action gets a [`Filter`]: the environment restriction comes only from the
 /// caller's [`EnvScope`], then the optional window narrows `ts`.
-fn scoped_filter(
+pub(crate) fn scoped_filter(
     call: &ToolCall<'_>,
     window: Option<&Window>,
 ) -> Result<(Filter, EnvScope), ToolError> {

@@ -38,7 +38,7 @@ fn verdict(cur: &Counts, prev: &Counts) -> String {
 pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
     let window = window(call, "2h", now)?;
     let service = service_arg(call)?;
-    let (filter, scope) = scoped_filter(call, window.from_us, window.to_us, service)?;
+    let (filter, scope) = scoped_filter(call, &window, service)?;
     let snap = call.catalog.snapshot();
     let before_from = window.from_us.saturating_sub(window.len_us());
     let mut before_f = filter.clone();

@@ -20,7 +20,7 @@ const ROUTES: usize = 10;
 pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
     let window = window(call, "1h", now)?;
     let service = service_arg(call)?;
-    let (filter, scope) = scoped_filter(call, window.from_us, window.to_us, service)?;
+    let (filter, scope) = scoped_filter(call, &window, service)?;
     let snap = call.catalog.snapshot();
     let c = counts(&snap, &filter);
     let top = top_errors(call, &scope, &snap, &filter, 5)?;

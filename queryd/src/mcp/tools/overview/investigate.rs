@@ -18,7 +18,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         ))
     })?;
     let window = window(call, "1h", now)?;
-    let (filter, scope) = scoped_filter(call, window.from_us, window.to_us, Some(service))?;
+    let (filter, scope) = scoped_filter(call, &window, Some(service))?;
     let snap = call.catalog.snapshot();
     let c = counts(&snap, &filter);
     let levels = by_level(&snap, &filter);

@@ -3,7 +3,7 @@
 //! groups), error rows per group within a window, the top groups rendered with their
 //! in-window counts, and the newest error rows.
 
-use opentrace_shared::{Col, Level, Row, Value as CellValue};
+use opentrace_shared::{Col, Level, Value as CellValue};
 use serde_json::{Value, json};
 
 use crate::catalog::Snapshot;
@@ -187,21 +187,4 @@ pub(super) fn recent_errors(snap: &Snapshot, f: &Filter, n: usize) -> (Vec<Value
     let mut cuts = Cuts::default();
     let rows = res.rows.iter().map(|r| row_json(r, &mut cuts)).collect();
     (rows, cuts.note())
-}
-
-/// The newest row `f` allows (no time bound needed: the search reads newest first and
-/// prunes older hours).
-pub(crate) fn newest_row(snap: &Snapshot, f: &Filter) -> Option<Row> {
-    search(
-        snap,
-        f,
-        SearchOpts {
-            limit: 1,
-            order: Order::NewestFirst,
-            cursor: None,
-        },
-    )
-    .rows
-    .into_iter()
-    .next()
 }

@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use super::opt_str;
-use super::params::{check_params, schema};
+use super::params::schema;
 use crate::mcp::args::Window;
 use crate::mcp::registry::{ActionSpec, Hints, ToolCall, ToolHandler, ToolSpec};
 use crate::mcp::response::{ToolError, ToolResult};
@@ -78,13 +78,15 @@ const ACTIONS: &[ActionSpec] = &[
     },
 ];
 
-/// Parameter names accepted besides the schema's: the reference server's `start`/`end`
-/// of `timeline`.
-const ALIASES: &[(&str, &str)] = &[("start", "since"), ("end", "until")];
+/// Alternative names of the window bounds (the reference server's `timeline` takes
+/// `start`/`end`): (alternative, canonical).
+const WINDOW_ALIASES: &[(&str, &str)] = &[("start", "since"), ("end", "until")];
 
 const PARAMS: &[(&str, &str)] = &[
     ("since", "string"),
     ("until", "string"),
+    ("start", "string"),
+    ("end", "string"),
     ("environment", "string"),
     ("service", "string"),
     ("entity_type", "string"),
@@ -107,12 +109,14 @@ fn spec() -> &'static ToolSpec {
             vec![
                 (
                     "since",
-                    json!({"description": "15m, 24h, 7d, RFC 3339 UTC, or last_deploy (alias for timeline: start)"}),
+                    json!({"description": "15m, 24h, 7d, RFC 3339 UTC, or last_deploy"}),
                 ),
                 (
                     "until",
-                    json!({"description": "end of the window, default now (alias for timeline: end)"}),
+                    json!({"description": "end of the window, default now"}),
                 ),
+                ("start", json!({"description": "same as since"})),
+                ("end", json!({"description": "same as until"})),
                 (
                     "entity_type",
                     json!({"enum": super::notes::ENTITY_TYPES}),
@@ -137,7 +141,6 @@ impl ToolHandler for OverviewTool {
     }
 
     fn call(&self, call: &ToolCall<'_>) -> ToolResult {
-        check_params(spec(), call.args, ALIASES)?;
         let now = opentrace_shared::time::now_micros();
         match call.action {
             "status" => status::run(call, now),
@@ -163,11 +166,11 @@ fn service_arg<'a>(call: &'a ToolCall<'_>) -> Result<Option<&'a str>, ToolError>
         .filter(|s| !s.is_empty()))
 }
 
-/// The window of the call ([`Window::for_call`]), with the aliases `start`/`end` read as
+/// The window of the call ([`Window::for_call`]), with `start`/`end` read as
 /// `since`/`until` when those are absent.
 fn window(call: &ToolCall<'_>, default_since: &str, now: i64) -> Result<Window, ToolError> {
     let mut renamed = None;
-    for (alias, canonical) in ALIASES {
+    for (alias, canonical) in WINDOW_ALIASES {
         if !call.args.contains_key(*canonical)
             && let Some(v) = call.args.get(*alias)
         {
@@ -188,18 +191,14 @@ fn window(call: &ToolCall<'_>, default_since: &str, now: i64) -> Result<Window, 
     }
 }
 
-/// The caller's scope and a log filter over `[from, to)` (and `service`, when given):
-/// the only way the actions build filters.
+/// The caller's scope and a log filter over the window (and `service`, when given), built
+/// by the `logs` tool's [`scoped_filter`](crate::mcp::tools::logs::scoped_filter).
 fn scoped_filter(
     call: &ToolCall<'_>,
-    from_us: i64,
-    to_us: i64,
+    window: &Window,
     service: Option<&str>,
 ) -> Result<(Filter, EnvScope), ToolError> {
-    let scope = EnvScope::for_call(call)?;
-    let mut f = Filter::new(scope.restriction());
-    f.ts_from = Some(from_us);
-    f.ts_to = Some(to_us);
+    let (mut f, scope) = super::logs::scoped_filter(call, Some(window))?;
     f.service = service.map(str::to_string);
     Ok((f, scope))
 }

@@ -11,7 +11,6 @@
 
 use serde_json::{Value, json};
 
-use super::measure::newest_row;
 use crate::mcp::args::limit;
 use crate::mcp::registry::ToolCall;
 use crate::mcp::response::{ToolError, ToolOutput, ToolResult};
@@ -21,7 +20,7 @@ use crate::mcp::tools::opt_str;
 use crate::mcp::tools::platform_error;
 use crate::platform::deploys::DeployQuery;
 use crate::platform::notes::Note;
-use crate::query::Filter;
+use crate::query::{Filter, newest};
 
 /// Longest note accepted, in characters.
 const MAX_NOTE_CHARS: usize = 4_000;
@@ -91,7 +90,7 @@ fn visible(call: &ToolCall<'_>, scope: &EnvScope, ty: &str, id: &str) -> Result<
             in_store || {
                 let mut f = Filter::new(r);
                 f.service = Some(id.to_string());
-                newest_row(&call.catalog.snapshot(), &f).is_some()
+                newest(&call.catalog.snapshot(), &f).is_some()
             }
         }
         _ => true,

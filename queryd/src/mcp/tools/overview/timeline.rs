@@ -68,7 +68,7 @@ struct Burst<'a> {
 pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
     let window = window(call, "2h", now)?;
     let service = service_arg(call)?;
-    let (filter, scope) = scoped_filter(call, window.from_us, window.to_us, service)?;
+    let (filter, scope) = scoped_filter(call, &window, service)?;
     let restriction = scope.restriction();
     let snap = call.catalog.snapshot();
 

@@ -118,8 +118,7 @@ struct Ctx<'a, 'c> {
 pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
     let window = window(call, "24h", now)?;
     let service = service_arg(call)?;
-    let (filter, scope): (Filter, EnvScope) =
-        scoped_filter(call, window.from_us, window.to_us, service)?;
+    let (filter, scope): (Filter, EnvScope) = scoped_filter(call, &window, service)?;
     let snap = call.catalog.snapshot();
     let ctx = Ctx {
         call,
@@ -176,6 +175,26 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
     Ok(out)
 }
 
+/// Deploys of the caller's scope (optionally one service) first seen in `[since, until)`,
+/// newest first, at most [`EXAMINE`].
+fn list_deploys(
+    ctx: &Ctx<'_, '_>,
+    service: Option<&str>,
+    since_us: Option<i64>,
+    until_us: i64,
+) -> Result<Vec<Deploy>, ToolError> {
+    let q = DeployQuery {
+        service: service.map(str::to_string),
+        since: since_us.map(UnixMicros),
+        until: Some(UnixMicros(until_us)),
+        limit: EXAMINE,
+    };
+    ctx.call
+        .platform
+        .list_deploys(&ctx.restriction, &q)
+        .map_err(platform_error)
+}
+
 /// Deploys of `service` in `env` first seen before `until_us`, newest first.
 fn deploys_before(
     ctx: &Ctx<'_, '_>,
@@ -183,19 +202,7 @@ fn deploys_before(
     env: &str,
     until_us: i64,
 ) -> Result<Vec<Deploy>, ToolError> {
-    let list = ctx
-        .call
-        .platform
-        .list_deploys(
-            &ctx.restriction,
-            &DeployQuery {
-                service: Some(service.to_string()),
-                since: None,
-                until: Some(UnixMicros(until_us)),
-                limit: EXAMINE,
-            },
-        )
-        .map_err(platform_error)?;
+    let list = list_deploys(ctx, Some(service), None, until_us)?;
     Ok(list.into_iter().filter(|d| d.environment == env).collect())
 }
 
@@ -367,19 +374,7 @@ fn spikes(
 
 /// Deploys in the window, each with its error rate just after vs just before.
 fn deploys(ctx: &Ctx<'_, '_>, items: &mut Vec<Item>) -> Result<(), ToolError> {
-    let list = ctx
-        .call
-        .platform
-        .list_deploys(
-            &ctx.restriction,
-            &DeployQuery {
-                service: ctx.service.map(str::to_string),
-                since: Some(UnixMicros(ctx.window.from_us)),
-                until: Some(UnixMicros(ctx.window.to_us)),
-                limit: EXAMINE,
-            },
-        )
-        .map_err(platform_error)?;
+    let list = list_deploys(ctx, ctx.service, Some(ctx.window.from_us), ctx.window.to_us)?;
     for d in &list {
         let at = d.first_seen_at.0;
         let before = deploys_before(ctx, &d.service, &d.environment, at)?;

@@ -3,13 +3,12 @@
 
 use serde_json::json;
 
-use crate::mcp::args::fmt_ts;
 use crate::mcp::registry::ToolCall;
 use crate::mcp::response::{ToolOutput, ToolResult};
 use crate::mcp::scope::EnvScope;
-use crate::mcp::tools::overview::measure::{counts, newest_row};
+use crate::mcp::tools::overview::measure::counts;
 use crate::mcp::tools::platform_error;
-use crate::query::Filter;
+use crate::query::{Filter, newest};
 
 const HOUR_US: i64 = 3_600_000_000;
 
@@ -25,7 +24,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         counts(&snap, &f).rows
     };
     let (hour, day) = (since(1), since(24));
-    let newest = newest_row(&snap, &all);
+    let newest = newest(&snap, &all);
     let flowing = hour > 0;
     let message = if flowing {
         format!("data is flowing: {hour} rows in the last hour")
@@ -52,7 +51,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         "ingest_url": call.ingest_url,
     });
     if let Some(r) = &newest {
-        body["last_row"] = json!({"ts": fmt_ts(r.ts), "service": r.service, "environment": r.env});
+        body["last_row"] = super::last_row_json(r);
     }
     let out = ToolOutput::new(body);
     Ok(if flowing {

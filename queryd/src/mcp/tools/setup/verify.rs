@@ -9,8 +9,8 @@ use crate::mcp::args::{Window, fmt_ts};
 use crate::mcp::registry::ToolCall;
 use crate::mcp::response::{ToolOutput, ToolResult};
 use crate::mcp::scope::EnvScope;
-use crate::mcp::tools::overview::measure::{counts, newest_row};
-use crate::query::{AggMode, AggSpec, Filter, GroupKey, Metric, MetricValue, aggregate};
+use crate::mcp::tools::overview::measure::counts;
+use crate::query::{AggMode, AggSpec, Filter, GroupKey, Metric, MetricValue, aggregate, newest};
 
 const HOUR_US: i64 = 3_600_000_000;
 /// Service/environment pairs listed.
@@ -53,7 +53,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
     hour_f.ts_to = Some(now + 1_000_000);
     let in_window = counts(&snap, &f).rows;
     let last_hour = counts(&snap, &hour_f).rows;
-    let newest = newest_row(&snap, &all);
+    let newest = newest(&snap, &all);
 
     let by_source = aggregate(
         &snap,
@@ -98,7 +98,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         "ingest_url": call.ingest_url,
     });
     if let Some(r) = &newest {
-        body["last_row"] = json!({"ts": fmt_ts(r.ts), "service": r.service, "environment": r.env});
+        body["last_row"] = super::last_row_json(r);
     }
     if by_source.other_groups > 0 {
         body["sources_note"] = json!(format!(
