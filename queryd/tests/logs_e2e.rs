@@ -126,19 +126,7 @@ type Client = rmcp::service::RunningService<rmcp::RoleClient, ()>;
 
 /// Calls `logs` and returns (is_error, body, response bytes).
 async fn logs(client: &Client, args: Value) -> (bool, Value, usize) {
-    let params = rmcp::model::CallToolRequestParams::new("logs".to_string())
-        .with_arguments(args.as_object().cloned().unwrap_or_default());
-    let r = client.call_tool(params).await.expect("tools/call");
-    let text = r
-        .content
-        .iter()
-        .find_map(|c| c.as_text().map(|t| t.text.clone()))
-        .unwrap_or_default();
-    (
-        r.is_error == Some(true),
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-        text.len(),
-    )
+    common::call_sized(client, "logs", args).await
 }
 
 fn has_prod(v: &Value) -> bool {
@@ -154,24 +142,8 @@ async fn logs_tool_end_to_end() {
     let data = tempfile::tempdir().unwrap();
     let ingest = start_ingestd(data.path());
     let server = Server::start_in(data, &[]);
-    let admin_token = server.cli(&[
-        "user",
-        "create",
-        "--email",
-        "admin@example.com",
-        "--admin",
-        "--env",
-        "production,staging",
-    ]);
-    let member_token = server.cli(&[
-        "user",
-        "create",
-        "--email",
-        "member@example.com",
-        "--member",
-        "--env",
-        "staging",
-    ]);
+    let admin_token = server.create_user("admin@example.com", "admin", "production,staging");
+    let member_token = server.create_user("member@example.com", "member", "staging");
     let now = Utc::now();
     let ds = dataset(now);
     post(&ingest, &ds.prod);

@@ -97,6 +97,17 @@ impl Server {
         self.post_json("/api/auth/connect", &[], &body)
     }
 
+    /// Creates an account with the CLI and returns its MCP token: `role` is `admin` or
+    /// `member`, `envs` a comma-separated list (empty: none).
+    pub fn create_user(&self, email: &str, role: &str, envs: &str) -> String {
+        let role_flag = format!("--{role}");
+        let mut args = vec!["user", "create", "--email", email, role_flag.as_str()];
+        if !envs.is_empty() {
+            args.extend(["--env", envs]);
+        }
+        self.cli(&args)
+    }
+
     /// Runs the binary's CLI against this server's data directory; returns stdout.
     pub fn cli(&self, args: &[&str]) -> String {
         let out = Command::new(BIN)
@@ -284,6 +295,16 @@ pub async fn call(
     tool: &str,
     args: Value,
 ) -> (bool, Value) {
+    let (err, v, _) = call_sized(client, tool, args).await;
+    (err, v)
+}
+
+/// Calls a tool and returns (is_error, parsed JSON text, length of the text in bytes).
+pub async fn call_sized(
+    client: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
+    tool: &str,
+    args: Value,
+) -> (bool, Value, usize) {
     let params = rmcp::model::CallToolRequestParams::new(tool.to_string())
         .with_arguments(args.as_object().cloned().unwrap_or_default());
     let r = client.call_tool(params).await.expect("tools/call");
@@ -295,5 +316,6 @@ pub async fn call(
     (
         r.is_error == Some(true),
         serde_json::from_str(&text).unwrap_or(Value::Null),
+        text.len(),
     )
 }
