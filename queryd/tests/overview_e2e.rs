@@ -465,6 +465,7 @@ async fn overview_tool_end_to_end() {
     assert_eq!(v["note"]["note"], text);
     let v = overview(&admin, json!({"action": "notes"})).await;
     assert_eq!(v["returned"], 2);
+    assert_eq!(v["notes"][0]["entity_type"], "error", "newest first: {v}");
     let v = overview(
         &admin,
         json!({"action": "investigate", "service": "checkout"}),
@@ -484,6 +485,30 @@ async fn overview_tool_end_to_end() {
             .unwrap()
             .iter()
             .any(|n| n["note"] == "introduced by the sku refactor")
+    );
+    let v = overview(&admin, json!({"action": "notes", "entity_type": "deploy", "entity_id": "checkout@ck-v2", "note": "ck-v2 moved stock checks to the new cache"})).await;
+    assert_eq!(v["saved"]["entity_type"], "deploy");
+    let v = overview(
+        &admin,
+        json!({"action": "changes", "service": "checkout", "since": "last_deploy"}),
+    )
+    .await;
+    let notes = v["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n["entity_id"] == "checkout@ck-v2"),
+        "{v}"
+    );
+    let v = overview(
+        &admin,
+        json!({"action": "timeline", "service": "checkout", "since": "2h"}),
+    )
+    .await;
+    assert!(
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["entity_id"] == "checkout@ck-v2")
     );
     let v = overview(
         &admin,
@@ -611,6 +636,12 @@ async fn overview_tool_end_to_end() {
         m.contains("in your environments") && !m.contains("production"),
         "{m}"
     );
+    let m = overview_err(
+        &member,
+        json!({"action": "notes", "entity_type": "deploy", "entity_id": "checkout@ck-v2"}),
+    )
+    .await;
+    assert!(m.contains("no note"), "{m}");
     let m = overview_err(
         &member,
         json!({"action": "delete_note", "entity_type": "error", "entity_id": fp_inventory}),

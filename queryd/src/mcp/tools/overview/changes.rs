@@ -102,7 +102,9 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
     if let Some(n) = cut_note {
         body["messages_note"] = n;
     }
-    attach_notes(call, &mut body, service, &new_groups);
+    let mut mentioned = new_groups.clone();
+    mentioned.extend(window.deploy.clone());
+    attach_notes(call, &mut body, service, &mentioned);
     let mut out = ToolOutput::new(body);
     if let Some(g) = new_groups.first() {
         out = out.suggest(

@@ -21,6 +21,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
+use super::notes::deploy_entity_id;
 use super::opt_str;
 use super::params::schema;
 use crate::mcp::args::Window;
@@ -203,20 +204,26 @@ fn scoped_filter(
     Ok((f, scope))
 }
 
-/// Attaches the notes on `service` (when given) and the fingerprints of `groups` (JSON
-/// objects with a `fingerprint` field) to `body`.
-fn attach_notes(call: &ToolCall<'_>, body: &mut Value, service: Option<&str>, groups: &[Value]) {
-    let mut entities: Vec<(&str, &str)> = Vec::new();
+/// Attaches the notes on `service` (when given) and on what `mentioned` (JSON objects such
+/// as groups, deploys or triage ids) names: its `service`, its `fingerprint` (an error) and
+/// its `service` + `version` (a deploy).
+fn attach_notes(call: &ToolCall<'_>, body: &mut Value, service: Option<&str>, mentioned: &[Value]) {
+    let mut owned: Vec<(&str, String)> = Vec::new();
     if let Some(s) = service {
-        entities.push(("service", s));
+        owned.push(("service", s.to_string()));
     }
-    for g in groups {
-        if let Some(s) = g.get("service").and_then(Value::as_str) {
-            entities.push(("service", s));
+    for m in mentioned {
+        let text = |k: &str| m.get(k).and_then(Value::as_str);
+        if let Some(s) = text("service") {
+            owned.push(("service", s.to_string()));
+            if let Some(v) = text("version") {
+                owned.push(("deploy", deploy_entity_id(s, v)));
+            }
         }
-        if let Some(fp) = g.get("fingerprint").and_then(Value::as_str) {
-            entities.push(("error", fp));
+        if let Some(fp) = text("fingerprint") {
+            owned.push(("error", fp.to_string()));
         }
     }
+    let entities: Vec<(&str, &str)> = owned.iter().map(|(t, id)| (*t, id.as_str())).collect();
     super::notes::attach(body, super::notes::related_notes(call.platform, &entities));
 }
