@@ -270,9 +270,9 @@ impl ServeConfig {
         } else {
             format!("{scheme}://{}:{public_port}", bracket(&public_host))
         };
-        let ingest_url = match &args.ingest_url {
-            Some(u) => {
-                let u = u.trim().trim_end_matches('/').to_string();
+        let ingest_url = match args.ingest_url.as_deref().map(str::trim) {
+            Some(u) if !u.is_empty() => {
+                let u = u.trim_end_matches('/').to_string();
                 split_url(&u).ok_or_else(|| {
                     ConfigError::Invalid(format!(
                         "OPENTRACE_INGEST_URL {u:?} is not an http(s) URL like https://opentrace.example.com"
@@ -280,7 +280,7 @@ impl ServeConfig {
                 })?;
                 u
             }
-            None => public_origin.clone(),
+            _ => public_origin.clone(),
         };
         let mut allowed_origins = vec![public_origin];
         for o in &args.allowed_origins {
@@ -368,6 +368,9 @@ mod tests {
         assert_eq!(c.ingest_url, "https://ingest.example.com");
         a.ingest_url = Some("ingest.example.com".into());
         assert!(ServeConfig::resolve(None, &a).is_err());
+        a.ingest_url = Some(" ".into());
+        let c = ServeConfig::resolve(None, &a).unwrap();
+        assert_eq!(c.ingest_url, "https://trace.example.com:8443");
     }
 
     #[test]
