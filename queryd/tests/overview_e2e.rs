@@ -160,6 +160,18 @@ fn tally(rows: &[Rec], keep: impl Fn(&Rec) -> bool) -> (u64, u64) {
         .fold((0, 0), |(n, e), r| (n + 1, e + u64::from(r.error)))
 }
 
+/// `(rows, errors)` of a response's `{rows, errors, ...}` object.
+fn counted(v: &Value) -> (u64, u64) {
+    (v["rows"].as_u64().unwrap(), v["errors"].as_u64().unwrap())
+}
+
+/// Whether a response re-surfaced a note whose `field` is `value`.
+fn has_note(v: &Value, field: &str, value: &str) -> bool {
+    v["notes"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|n| n[field] == value))
+}
+
 /// Nearest-rank percentile, computed independently of the server.
 fn nearest_rank(values: &[i64], p: f64) -> i64 {
     let mut v = values.to_vec();
@@ -268,9 +280,8 @@ async fn overview_tool_end_to_end() {
         json!({"action": "status", "environment": "production", "since": since_61m}),
     )
     .await;
-    let (n, e) = tally(&rows, |r| r.env == "production" && last_hour(r));
-    assert_eq!(v["logs"]["rows"], n);
-    assert_eq!(v["logs"]["errors"], e);
+    let expected = tally(&rows, |r| r.env == "production" && last_hour(r));
+    assert_eq!(counted(&v["logs"]), expected);
     assert_eq!(
         v["error_groups"],
         json!({"unresolved": 3, "resolved": 0, "ignored": 0})
@@ -407,7 +418,7 @@ async fn overview_tool_end_to_end() {
     )
     .await;
     let (n, e) = tally(&rows, |r| r.service == "checkout" && last_hour(r));
-    assert_eq!(v["logs"]["rows"], n);
+    assert_eq!(counted(&v["logs"]), (n, e));
     assert_eq!(v["by_level"]["error"], e);
     assert_eq!(v["by_level"]["info"], n - e);
     assert_eq!(v["error_groups"]["unresolved"], 2);
@@ -473,18 +484,11 @@ async fn overview_tool_end_to_end() {
     .await;
     let notes = v["notes"].as_array().expect("notes re-surfaced");
     assert_eq!(notes[0]["note"], text);
-    assert!(
-        notes
-            .iter()
-            .any(|n| n["entity_id"] == fp_inventory.as_str())
-    );
+    assert!(has_note(&v, "entity_id", &fp_inventory));
     let v = overview(&admin, json!({"action": "triage"})).await;
     assert!(
-        v["notes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["note"] == "introduced by the sku refactor")
+        has_note(&v, "note", "introduced by the sku refactor"),
+        "{v}"
     );
     let v = overview(&admin, json!({"action": "notes", "entity_type": "deploy", "entity_id": "checkout@ck-v2", "note": "ck-v2 moved stock checks to the new cache"})).await;
     assert_eq!(v["saved"]["entity_type"], "deploy");
@@ -493,23 +497,13 @@ async fn overview_tool_end_to_end() {
         json!({"action": "changes", "service": "checkout", "since": "last_deploy"}),
     )
     .await;
-    let notes = v["notes"].as_array().unwrap();
-    assert!(
-        notes.iter().any(|n| n["entity_id"] == "checkout@ck-v2"),
-        "{v}"
-    );
+    assert!(has_note(&v, "entity_id", "checkout@ck-v2"), "{v}");
     let v = overview(
         &admin,
         json!({"action": "timeline", "service": "checkout", "since": "2h"}),
     )
     .await;
-    assert!(
-        v["notes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["entity_id"] == "checkout@ck-v2")
-    );
+    assert!(has_note(&v, "entity_id", "checkout@ck-v2"), "{v}");
     let v = overview(
         &admin,
         json!({"action": "delete_note", "entity_type": "service", "entity_id": "checkout"}),
@@ -550,8 +544,7 @@ async fn overview_tool_end_to_end() {
     let v = overview(&member, json!({"action": "status", "since": since_61m})).await;
     assert_eq!(prod_leak(&v, &[]), None, "{v}");
     assert_eq!(v["environment"], "staging");
-    assert_eq!(v["logs"]["rows"], sn);
-    assert_eq!(v["logs"]["errors"], se);
+    assert_eq!(counted(&v["logs"]), (sn, se));
     assert_eq!(
         v["error_groups"],
         json!({"unresolved": 1, "resolved": 0, "ignored": 0})
@@ -614,40 +607,37 @@ async fn overview_tool_end_to_end() {
     .await;
     assert_eq!(v["timeline"], json!([]));
     assert_eq!(v["probable_root_cause"], Value::Null);
-    let m = overview_err(
-        &member,
-        json!({"action": "changes", "service": "checkout", "since": "last_deploy"}),
-    )
-    .await;
-    assert!(m.contains("no deploy"), "{m}");
-    // Notes on production entities are invisible and cannot be written or deleted.
-    let m = overview_err(
-        &member,
-        json!({"action": "notes", "entity_type": "error", "entity_id": fp_inventory}),
-    )
-    .await;
-    assert!(m.contains("no note"), "{m}");
-    let m = overview_err(
-        &member,
-        json!({"action": "notes", "entity_type": "service", "entity_id": "catalog", "note": "x"}),
-    )
-    .await;
-    assert!(
-        m.contains("in your environments") && !m.contains("production"),
-        "{m}"
-    );
-    let m = overview_err(
-        &member,
-        json!({"action": "notes", "entity_type": "deploy", "entity_id": "checkout@ck-v2"}),
-    )
-    .await;
-    assert!(m.contains("no note"), "{m}");
-    let m = overview_err(
-        &member,
-        json!({"action": "delete_note", "entity_type": "error", "entity_id": fp_inventory}),
-    )
-    .await;
-    assert!(!m.contains("production"), "{m}");
+    // Production deploys and notes on production entities are invisible; such notes can be
+    // neither written nor deleted. The refusals name nothing of production.
+    let refusals = [
+        (
+            json!({"action": "changes", "service": "checkout", "since": "last_deploy"}),
+            "no deploy",
+        ),
+        (
+            json!({"action": "notes", "entity_type": "error", "entity_id": fp_inventory}),
+            "no note",
+        ),
+        (
+            json!({"action": "notes", "entity_type": "deploy", "entity_id": "checkout@ck-v2"}),
+            "no note",
+        ),
+        (
+            json!({"action": "notes", "entity_type": "service", "entity_id": "catalog", "note": "x"}),
+            "in your environments",
+        ),
+        (
+            json!({"action": "delete_note", "entity_type": "error", "entity_id": fp_inventory}),
+            "in your environments",
+        ),
+    ];
+    for (args, expected) in refusals {
+        let m = overview_err(&member, args.clone()).await;
+        assert!(
+            m.contains(expected) && !m.contains("production"),
+            "{args}: {m}"
+        );
+    }
     let v = overview(
         &admin,
         json!({"action": "notes", "entity_type": "error", "entity_id": fp_inventory}),

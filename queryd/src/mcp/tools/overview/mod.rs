@@ -17,7 +17,7 @@ mod status;
 mod timeline;
 mod triage;
 
-use std::sync::OnceLock;
+use std::sync::LazyLock;
 
 use serde_json::{Value, json};
 
@@ -99,46 +99,41 @@ const PARAMS: &[(&str, &str)] = &[
 /// The `overview` tool.
 pub struct OverviewTool;
 
-fn spec() -> &'static ToolSpec {
-    static SPEC: OnceLock<ToolSpec> = OnceLock::new();
-    SPEC.get_or_init(|| ToolSpec {
-        name: "overview",
-        description: "Start here: what is happening in production, what needs attention now, what changed since the last deploy, and notes left by agents. Times: since/until take 15m, 24h, 7d or RFC 3339 UTC; since=last_deploy starts at the newest deploy (of `service` if given). Everything is limited to your environments.",
-        actions: ACTIONS,
-        params: schema(
-            PARAMS,
-            vec![
-                (
-                    "since",
-                    json!({"description": "15m, 24h, 7d, RFC 3339 UTC, or last_deploy"}),
-                ),
-                (
-                    "until",
-                    json!({"description": "end of the window, default now"}),
-                ),
-                ("start", json!({"description": "same as since"})),
-                ("end", json!({"description": "same as until"})),
-                (
-                    "entity_type",
-                    json!({"enum": super::notes::ENTITY_TYPES}),
-                ),
-                (
-                    "entity_id",
-                    json!({"description": "service name, error fingerprint, service@version for a deploy, \"GET /route\" for an endpoint, or the query text"}),
-                ),
-            ],
-        ),
-        hints: Hints {
-            read_only: false,
-            destructive: true,
-            idempotent: false,
-        },
-    })
-}
+/// The tool's declaration.
+static SPEC: LazyLock<ToolSpec> = LazyLock::new(|| ToolSpec {
+    name: "overview",
+    description: "Start here: what is happening in production, what needs attention now, what changed since the last deploy, and notes left by agents. Times: since/until take 15m, 24h, 7d or RFC 3339 UTC; since=last_deploy starts at the newest deploy (of `service` if given). Everything is limited to your environments.",
+    actions: ACTIONS,
+    params: schema(
+        PARAMS,
+        vec![
+            (
+                "since",
+                json!({"description": "15m, 24h, 7d, RFC 3339 UTC, or last_deploy"}),
+            ),
+            (
+                "until",
+                json!({"description": "end of the window, default now"}),
+            ),
+            ("start", json!({"description": "same as since"})),
+            ("end", json!({"description": "same as until"})),
+            ("entity_type", json!({"enum": super::notes::ENTITY_TYPES})),
+            (
+                "entity_id",
+                json!({"description": "service name, error fingerprint, service@version for a deploy, \"GET /route\" for an endpoint, or the query text"}),
+            ),
+        ],
+    ),
+    hints: Hints {
+        read_only: false,
+        destructive: true,
+        idempotent: false,
+    },
+});
 
 impl ToolHandler for OverviewTool {
     fn spec(&self) -> &ToolSpec {
-        spec()
+        &SPEC
     }
 
     fn call(&self, call: &ToolCall<'_>) -> ToolResult {

@@ -12,8 +12,9 @@ mod snippets;
 mod status;
 mod verify;
 
-use std::sync::OnceLock;
+use std::sync::LazyLock;
 
+use opentrace_shared::time::now_micros;
 use serde_json::json;
 
 use super::params::schema;
@@ -61,55 +62,55 @@ const PARAMS: &[(&str, &str)] = &[
 /// The `setup` tool.
 pub struct SetupTool;
 
-fn spec() -> &'static ToolSpec {
-    static SPEC: OnceLock<ToolSpec> = OnceLock::new();
-    SPEC.get_or_init(|| ToolSpec {
-        name: "setup",
-        description: "Connect an application to OpenTrace: detect its framework, get the SDK configuration (Ruby gem `opentrace`, Node `@opentrace-sdk/node`), then verify that logs arrive.",
-        actions: ACTIONS,
-        params: schema(
-            PARAMS,
-            vec![
-                (
-                    "files",
-                    json!({"items": {"type": "string"}, "description": "file names at the project root, e.g. [\"Gemfile\", \"config.ru\", \"package.json\"]"}),
-                ),
-                (
-                    "package_json",
-                    json!({"description": "text of package.json (for detect)"}),
-                ),
-                ("gemfile", json!({"description": "text of the Gemfile (for detect)"})),
-                ("framework", json!({"enum": FRAMEWORKS})),
-                (
-                    "service",
-                    json!({"description": "service name to put in the guide's configuration"}),
-                ),
-                (
-                    "environment",
-                    json!({"description": "status/verify: environment to check; guide: the environment name to configure"}),
-                ),
-            ],
-        ),
-        hints: Hints {
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-        },
-    })
-}
+/// The tool's declaration.
+static SPEC: LazyLock<ToolSpec> = LazyLock::new(|| ToolSpec {
+    name: "setup",
+    description: "Connect an application to OpenTrace: detect its framework, get the SDK configuration (Ruby gem `opentrace`, Node `@opentrace-sdk/node`), then verify that logs arrive.",
+    actions: ACTIONS,
+    params: schema(
+        PARAMS,
+        vec![
+            (
+                "files",
+                json!({"items": {"type": "string"}, "description": "file names at the project root, e.g. [\"Gemfile\", \"config.ru\", \"package.json\"]"}),
+            ),
+            (
+                "package_json",
+                json!({"description": "text of package.json (for detect)"}),
+            ),
+            (
+                "gemfile",
+                json!({"description": "text of the Gemfile (for detect)"}),
+            ),
+            ("framework", json!({"enum": FRAMEWORKS})),
+            (
+                "service",
+                json!({"description": "service name to put in the guide's configuration"}),
+            ),
+            (
+                "environment",
+                json!({"description": "status/verify: environment to check; guide: the environment name to configure"}),
+            ),
+        ],
+    ),
+    hints: Hints {
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+    },
+});
 
 impl ToolHandler for SetupTool {
     fn spec(&self) -> &ToolSpec {
-        spec()
+        &SPEC
     }
 
     fn call(&self, call: &ToolCall<'_>) -> ToolResult {
-        let now = opentrace_shared::time::now_micros();
         match call.action {
-            "status" => status::run(call, now),
+            "status" => status::run(call, now_micros()),
             "detect" => detect::run(call),
             "guide" => guide::run(call),
-            "verify" => verify::run(call, now),
+            "verify" => verify::run(call, now_micros()),
             other => Err(ToolError::InvalidArguments(format!(
                 "unknown action {other:?}"
             ))),
