@@ -121,6 +121,7 @@ wait_http() { # url, seconds
   >>"$log_dir/ingestd.log" 2>&1 &
 ingest_pid=$!
 OPENTRACE_PUBLIC_URL="${OPENTRACE_PUBLIC_URL:-http://127.0.0.1:$query_port}" \
+  OPENTRACE_INGEST_URL="${OPENTRACE_INGEST_URL:-http://127.0.0.1:$ingest_port}" \
   "$queryd" --data-dir "$data_dir" --listen-addr "127.0.0.1:$query_port" \
   >>"$log_dir/queryd.log" 2>&1 &
 query_pid=$!

@@ -113,6 +113,10 @@ pub struct ServeArgs {
     /// the listen address), e.g. `https://opentrace.example.com`.
     #[arg(long, env = "OPENTRACE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Base URL SDKs send logs to (their `endpoint` option), shown by the `setup` tool
+    /// (default: the public URL's origin, as the reverse proxy serves `/api/*` there).
+    #[arg(long, env = "OPENTRACE_INGEST_URL")]
+    pub ingest_url: Option<String>,
     /// Proxies whose X-Forwarded-For is trusted: IPs or CIDRs, comma separated.
     #[arg(long, env = "OPENTRACE_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
@@ -152,6 +156,8 @@ pub struct ServeConfig {
     pub listen_addr: SocketAddr,
     /// Public base URL without a trailing slash.
     pub public_url: String,
+    /// Ingest base URL for SDKs (`scheme://host[:port][/prefix]`, no trailing slash).
+    pub ingest_url: String,
     /// Trusted proxy ranges.
     pub trusted_proxies: Vec<IpCidr>,
     /// Host names (no port, lowercase) accepted in `Host` on /mcp.
@@ -264,6 +270,18 @@ impl ServeConfig {
         } else {
             format!("{scheme}://{}:{public_port}", bracket(&public_host))
         };
+        let ingest_url = match args.ingest_url.as_deref().map(str::trim) {
+            Some(u) if !u.is_empty() => {
+                let u = u.trim_end_matches('/').to_string();
+                split_url(&u).ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "OPENTRACE_INGEST_URL {u:?} is not an http(s) URL like https://opentrace.example.com"
+                    ))
+                })?;
+                u
+            }
+            _ => public_origin.clone(),
+        };
         let mut allowed_origins = vec![public_origin];
         for o in &args.allowed_origins {
             let o = o.trim().trim_end_matches('/').to_ascii_lowercase();
@@ -285,6 +303,7 @@ impl ServeConfig {
             data_dir,
             listen_addr: args.listen_addr,
             public_url,
+            ingest_url,
             trusted_proxies,
             allowed_hosts,
             allowed_origins,
@@ -310,6 +329,7 @@ mod tests {
         ServeArgs {
             listen_addr: "127.0.0.1:9000".parse().unwrap(),
             public_url: None,
+            ingest_url: None,
             trusted_proxies: vec![],
             allowed_hosts: vec![],
             allowed_origins: vec![],
@@ -334,6 +354,23 @@ mod tests {
         assert_eq!(c.public_url, "https://Trace.Example.com");
         assert!(c.allowed_hosts.contains(&"trace.example.com".to_string()));
         assert_eq!(c.allowed_origins, vec!["https://trace.example.com"]);
+        assert_eq!(c.ingest_url, "https://trace.example.com");
+    }
+
+    #[test]
+    fn ingest_url_defaults_to_public_origin_and_can_be_set() {
+        let mut a = args();
+        a.public_url = Some("https://trace.example.com:8443/ot/".into());
+        let c = ServeConfig::resolve(None, &a).unwrap();
+        assert_eq!(c.ingest_url, "https://trace.example.com:8443");
+        a.ingest_url = Some("https://ingest.example.com/".into());
+        let c = ServeConfig::resolve(None, &a).unwrap();
+        assert_eq!(c.ingest_url, "https://ingest.example.com");
+        a.ingest_url = Some("ingest.example.com".into());
+        assert!(ServeConfig::resolve(None, &a).is_err());
+        a.ingest_url = Some(" ".into());
+        let c = ServeConfig::resolve(None, &a).unwrap();
+        assert_eq!(c.ingest_url, "https://trace.example.com:8443");
     }
 
     #[test]

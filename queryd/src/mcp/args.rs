@@ -143,8 +143,7 @@ impl Window {
         if since != Some(LAST_DEPLOY) {
             return Window::from_args(call.args, default_since, now_us);
         }
-        let scope = EnvScope::resolve(call.caller, opt_str(call.args, "environment")?)
-            .map_err(|e| ToolError::Forbidden(e.to_string()))?;
+        let scope = EnvScope::for_call(call)?;
         let service = opt_str(call.args, "service")?
             .map(str::trim)
             .filter(|s| !s.is_empty());

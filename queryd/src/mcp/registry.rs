@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::caller::Caller;
 use super::response::{ToolError, ToolResult};
+use super::tools::params::check_params;
 use crate::catalog::Catalog;
 use crate::platform::{Platform, Role};
 
@@ -64,6 +65,8 @@ pub struct ToolCall<'a> {
     pub catalog: &'a Catalog,
     /// Public URL of this server (for connect commands in responses).
     pub public_url: &'a str,
+    /// Base URL SDKs send logs to (for setup guides).
+    pub ingest_url: &'a str,
 }
 
 /// A tool implementation. Handlers are synchronous and run on the blocking pool: they read
@@ -71,6 +74,10 @@ pub struct ToolCall<'a> {
 pub trait ToolHandler: Send + Sync {
     /// The tool's declaration.
     fn spec(&self) -> &ToolSpec;
+    /// Parameter names accepted besides the schema's, as (alias, canonical name).
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
     /// Runs one call whose action has been checked against the caller's role.
     fn call(&self, call: &ToolCall<'_>) -> ToolResult;
 }
@@ -100,9 +107,10 @@ impl Registry {
             .collect()
     }
 
-    /// Finds the handler and checks the action for `caller`. Unknown tools, unknown
-    /// actions and actions above the caller's role come back as fixable errors; admin-only
-    /// names are reported as unknown to members, as they are absent from their list.
+    /// Finds the handler and checks the action for `caller` and the parameter names against
+    /// the tool's schema (and aliases). Unknown tools, unknown actions, actions above the
+    /// caller's role and unknown parameters come back as fixable errors; admin-only names are
+    /// reported as unknown to members, as they are absent from their list.
     pub fn resolve(
         &self,
         caller: &Caller,
@@ -149,6 +157,9 @@ impl Registry {
             }
         };
         let found = allowed.iter().find(|a| **a == action).copied();
+        if found.is_some() {
+            check_params(spec, args, handler.aliases())?;
+        }
         match found {
             Some(a) => Ok((handler.clone(), a)),
             None => Err(ToolError::InvalidArguments(format!(

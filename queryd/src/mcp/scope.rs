@@ -8,6 +8,9 @@
 //! - an admin without an explicit environment sees all environments.
 
 use super::caller::Caller;
+use super::registry::ToolCall;
+use super::response::ToolError;
+use super::tools::opt_str;
 use crate::query::EnvRestriction;
 
 /// The set of environments a query may read. Constructed only by [`EnvScope::resolve`].
@@ -56,6 +59,13 @@ impl EnvScope {
                 envs: Some(caller.allowed_envs.clone()),
             }),
         }
+    }
+
+    /// The scope of a tool call: its `environment` argument resolved against the caller,
+    /// refusals reported as [`ToolError::Forbidden`] with the fix in the message.
+    pub fn for_call(call: &ToolCall<'_>) -> Result<EnvScope, ToolError> {
+        EnvScope::resolve(call.caller, opt_str(call.args, "environment")?)
+            .map_err(|e| ToolError::Forbidden(e.to_string()))
     }
 
     /// Whether rows of `env` are visible.

@@ -86,6 +86,7 @@ impl ServerHandler for McpServer {
                 platform: &state.platform,
                 catalog: &state.catalog,
                 public_url: &state.config.public_url,
+                ingest_url: &state.config.ingest_url,
             };
             (Some(handler.spec().name), handler.call(&call))
         })

@@ -257,9 +257,15 @@ pub fn get_by_seq(snap: &Snapshot, filter: &Filter, seq: Seq) -> Option<Row> {
     let mut f = filter.clone();
     f.seq_min = Some(f.seq_min.map_or(seq, |s| s.max(seq)));
     f.seq_max = Some(f.seq_max.map_or(seq, |s| s.min(seq)));
+    newest(snap, &f)
+}
+
+/// The newest row matching `filter` (no time bound needed: the search reads newest first
+/// and prunes older hours).
+pub fn newest(snap: &Snapshot, filter: &Filter) -> Option<Row> {
     search(
         snap,
-        &f,
+        filter,
         SearchOpts {
             limit: 1,
             order: Order::NewestFirst,

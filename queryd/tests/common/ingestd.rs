@@ -80,8 +80,13 @@ pub fn start_ingestd(data: &Path) -> Ingestd {
 
 /// Posts one batch to `/api/v2/logs`, asserting a 2xx; returns the moment of the ack.
 pub fn post(ingest: &Ingestd, rows: &[Value]) -> Instant {
+    post_with_key(ingest, API_KEY, rows)
+}
+
+/// [`post`] with another API key.
+pub fn post_with_key(ingest: &Ingestd, key: &str, rows: &[Value]) -> Instant {
     let body = serde_json::to_vec(rows).unwrap();
-    let auth = format!("Bearer {API_KEY}");
+    let auth = format!("Bearer {key}");
     let r = request(
         ingest.addr,
         "POST",

@@ -97,6 +97,17 @@ impl Server {
         self.post_json("/api/auth/connect", &[], &body)
     }
 
+    /// Creates an account with the CLI and returns its MCP token: `role` is `admin` or
+    /// `member`, `envs` a comma-separated list (empty: none).
+    pub fn create_user(&self, email: &str, role: &str, envs: &str) -> String {
+        let role_flag = format!("--{role}");
+        let mut args = vec!["user", "create", "--email", email, role_flag.as_str()];
+        if !envs.is_empty() {
+            args.extend(["--env", envs]);
+        }
+        self.cli(&args)
+    }
+
     /// Runs the binary's CLI against this server's data directory; returns stdout.
     pub fn cli(&self, args: &[&str]) -> String {
         let out = Command::new(BIN)
@@ -284,8 +295,8 @@ pub async fn call(
     tool: &str,
     args: Value,
 ) -> (bool, Value) {
-    let (e, v, _) = call_sized(client, tool, args).await;
-    (e, v)
+    let (err, v, _) = call_sized(client, tool, args).await;
+    (err, v)
 }
 
 /// Calls a tool and returns (is_error, parsed JSON text, length of the text in bytes).

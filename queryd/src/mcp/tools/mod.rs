@@ -3,6 +3,10 @@
 pub mod admin;
 pub mod groups;
 pub mod logs;
+pub mod notes;
+pub mod overview;
+pub mod params;
+pub mod setup;
 
 use std::sync::Arc;
 
@@ -16,6 +20,8 @@ use crate::platform::PlatformError;
 pub fn registry() -> Registry {
     Registry::default()
         .register(Arc::new(logs::LogsTool))
+        .register(Arc::new(overview::OverviewTool))
+        .register(Arc::new(setup::SetupTool))
         .register(Arc::new(admin::AdminTool))
 }
 

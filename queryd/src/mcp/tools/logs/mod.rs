@@ -10,8 +10,8 @@ mod attributes;
 mod compare;
 mod context;
 mod pattern;
-mod performance;
-mod rows;
+pub(crate) mod performance;
+pub(crate) mod rows;
 mod search;
 mod stats;
 mod summary;
@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 use opentrace_shared::Level;
 use serde_json::{Value, json};
 
+use super::params::schema;
 use super::{opt_bool, opt_i64, opt_list, opt_str};
 use crate::mcp::args::Window;
 use crate::mcp::registry::{ActionSpec, Hints, ToolCall, ToolHandler, ToolSpec};
@@ -128,38 +129,31 @@ const PARAMS: &[(&str, &str)] = &[
 ];
 
 fn params() -> Value {
-    let mut m = serde_json::Map::new();
-    for (name, ty) in PARAMS {
-        m.insert((*name).to_string(), json!({"type": ty}));
-    }
-    let extra = [
-        (
-            "query",
-            json!({"description": "full text: words AND-ed, \"quoted phrase\""}),
-        ),
-        ("level", json!({"description": "one level or a comma list"})),
-        ("order", json!({"enum": ["desc", "asc"]})),
-        ("group_by", json!({"enum": ["level", "service", "pattern"]})),
-        (
-            "sort_by",
-            json!({"enum": ["duration_ms", "db_time_ms", "sql_count", "duplicate_queries"]}),
-        ),
-        ("metric", json!({"enum": ["errors", "log_volume"]})),
-        (
-            "current_period",
-            json!({"description": "last_1h|last_6h|last_24h|today|last_deploy or a duration"}),
-        ),
-        (
-            "baseline_period",
-            json!({"enum": ["previous", "yesterday_same_time", "last_week_same_time"]}),
-        ),
-    ];
-    for (name, more) in extra {
-        if let (Some(Value::Object(p)), Value::Object(more)) = (m.get_mut(name), more) {
-            p.extend(more);
-        }
-    }
-    Value::Object(m)
+    schema(
+        PARAMS,
+        vec![
+            (
+                "query",
+                json!({"description": "full text: words AND-ed, \"quoted phrase\""}),
+            ),
+            ("level", json!({"description": "one level or a comma list"})),
+            ("order", json!({"enum": ["desc", "asc"]})),
+            ("group_by", json!({"enum": ["level", "service", "pattern"]})),
+            (
+                "sort_by",
+                json!({"enum": ["duration_ms", "db_time_ms", "sql_count", "duplicate_queries"]}),
+            ),
+            ("metric", json!({"enum": ["errors", "log_volume"]})),
+            (
+                "current_period",
+                json!({"description": "last_1h|last_6h|last_24h|today|last_deploy or a duration"}),
+            ),
+            (
+                "baseline_period",
+                json!({"enum": ["previous", "yesterday_same_time", "last_week_same_time"]}),
+            ),
+        ],
+    )
 }
 
 fn spec() -> &'static ToolSpec {
@@ -182,8 +176,11 @@ impl ToolHandler for LogsTool {
         spec()
     }
 
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        ALIASES
+    }
+
     fn call(&self, call: &ToolCall<'_>) -> ToolResult {
-        check_params(call)?;
         let now = opentrace_shared::time::now_micros();
         match call.action {
             "search" => search::run(call, now),
@@ -201,27 +198,6 @@ impl ToolHandler for LogsTool {
     }
 }
 
-/// Refuses arguments the tool does not know, so a typo is not silently ignored.
-fn check_params(call: &ToolCall<'_>) -> Result<(), ToolError> {
-    let known = spec().params.as_object();
-    for key in call.args.keys() {
-        let ok = key == "action"
-            || known.is_some_and(|k| k.contains_key(key))
-            || ALIASES.iter().any(|(a, _)| a == key);
-        if !ok {
-            let mut names: Vec<&str> = known
-                .map(|k| k.keys().map(String::as_str).collect())
-                .unwrap_or_default();
-            names.sort_unstable();
-            return Err(ToolError::InvalidArguments(format!(
-                "unknown parameter `{key}`; valid parameters: {}",
-                names.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// A string argument under its name or its alias.
 fn arg_str<'a>(call: &'a ToolCall<'_>, name: &str) -> Result<Option<&'a str>, ToolError> {
     if let Some(v) = opt_str(call.args, name)?.filter(|s| !s.trim().is_empty()) {
@@ -237,20 +213,13 @@ fn arg_str<'a>(call: &'a ToolCall<'_>, name: &str) -> Result<Option<&'a str>, To
     Ok(None)
 }
 
-/// The caller's environment scope for this call (`environment` argument honoured only
-/// within what the account may see).
-fn env_scope(call: &ToolCall<'_>) -> Result<EnvScope, ToolError> {
-    EnvScope::resolve(call.caller, opt_str(call.args, "environment")?)
-        .map_err(|e| ToolError::Forbidden(e.to_string()))
-}
-
 /// THE way every action gets a [`Filter`]: the environment restriction comes only from the
 /// caller's [`EnvScope`], then the optional window narrows `ts`.
-fn scoped_filter(
+pub(crate) fn scoped_filter(
     call: &ToolCall<'_>,
     window: Option<&Window>,
 ) -> Result<(Filter, EnvScope), ToolError> {
-    let scope = env_scope(call)?;
+    let scope = EnvScope::for_call(call)?;
     let mut f = Filter::new(scope.restriction());
     if let Some(w) = window {
         f.ts_from = Some(w.from_us);

@@ -36,7 +36,8 @@ fn metrics() -> Vec<Metric> {
     ]
 }
 
-fn agg(snap: &crate::catalog::Snapshot, f: &Filter, group_by: Vec<Col>) -> AggResult {
+/// The request metrics of `f` grouped by `group_by` (every group).
+pub(crate) fn agg(snap: &crate::catalog::Snapshot, f: &Filter, group_by: Vec<Col>) -> AggResult {
     aggregate(
         snap,
         f,
@@ -49,8 +50,8 @@ fn agg(snap: &crate::catalog::Snapshot, f: &Filter, group_by: Vec<Col>) -> AggRe
     )
 }
 
-/// The metrics of one group as JSON fields.
-fn stats_json(count: u64, m: &[MetricValue]) -> Value {
+/// The metrics of one group of [`agg`] as JSON fields.
+pub(crate) fn stats_json(count: u64, m: &[MetricValue]) -> Value {
     let mut v = json!({"requests": count});
     if let Some(MetricValue::Count(e)) = m.get(1) {
         v["errors"] = json!(e);
@@ -72,7 +73,8 @@ fn stats_json(count: u64, m: &[MetricValue]) -> Value {
     v
 }
 
-fn p95(v: &Value) -> i64 {
+/// The `p95_ms` of a [`stats_json`] object (0 when absent).
+pub(crate) fn p95(v: &Value) -> i64 {
     v["p95_ms"].as_i64().unwrap_or(0)
 }
 

@@ -23,6 +23,15 @@ pub fn cut(s: &str, max: usize) -> (String, bool) {
     }
 }
 
+/// A percentage with one decimal (0 when `total` is 0).
+pub fn pct(part: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        (part as f64 * 1000.0 / total as f64).round() / 10.0
+    }
+}
+
 /// Counts rows whose message was cut, for the response note.
 #[derive(Debug, Default)]
 pub struct Cuts(pub usize);

@@ -8,7 +8,7 @@ use opentrace_shared::{Col, Level, Value as CellValue};
 use serde_json::{Value, json};
 
 use super::pattern::{normalize, search_words};
-use super::rows::{by_level, counts_by, histogram};
+use super::rows::{by_level, counts_by, histogram, pct};
 use super::{apply_filters, arg_str, scoped_filter};
 use crate::mcp::args::{Window, encode_offset, limit, offset_cursor, parse_duration_us};
 use crate::mcp::registry::ToolCall;
@@ -217,15 +217,6 @@ fn errors_of(m: &[MetricValue], i: usize) -> u64 {
     match m.get(i) {
         Some(MetricValue::Count(n)) => *n,
         _ => 0,
-    }
-}
-
-/// A percentage with one decimal.
-pub(super) fn pct(part: u64, total: u64) -> f64 {
-    if total == 0 {
-        0.0
-    } else {
-        (part as f64 * 1000.0 / total as f64).round() / 10.0
     }
 }
 

@@ -5,8 +5,7 @@
 use opentrace_shared::{Col, Value as CellValue};
 use serde_json::{Value, json};
 
-use super::rows::{by_level, counts_by, cut, key_text};
-use super::stats::pct;
+use super::rows::{by_level, counts_by, cut, key_text, pct};
 use super::{apply_filters, scoped_filter};
 use crate::mcp::args::Window;
 use crate::mcp::registry::ToolCall;
