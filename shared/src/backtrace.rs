@@ -1,11 +1,20 @@
-//! Backtrace frame parsing for Ruby (`file:line:in 'method'`) and Node
+//! Exception data in SDK bodies: where the SDKs put the class, message and backtrace of an
+//! error, and backtrace frame parsing for Ruby (`file:line:in 'method'`) and Node
 //! (`at method (file:line:col)` / `at file:line:col`) stack formats.
 //!
-//! Shared by both daemons: ingestd fills `source_file`/`source_line` and gives the error
-//! fingerprint a stable location (file and method, never the line number); queryd shows
-//! stack traces to agents frame by frame.
+//! Shared by both daemons so they read a body the same way: ingestd fills `source_file`/
+//! `source_line` and gives the error fingerprint a stable location (file and method, never
+//! the line number); queryd shows stack traces to agents frame by frame.
+//!
+//! # Where exceptions are in `body`
+//!
+//! - Node 0.2: `body.exception{class, message?, stack (one string), causes?}`;
+//! - Ruby 0.17 (and Ruby in-request errors, whose metadata becomes the child row's
+//!   `body.context`): `body.context{exception_class, exception_message, backtrace (array),
+//!   exception_causes?}`;
+//! - legacy rows: `body.context.stack_trace` or a top-level `backtrace`/`stack_trace`.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// One parsed stack frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +129,60 @@ pub fn frame_lines(v: &Value) -> Vec<&str> {
     }
 }
 
+/// Keys naming the exception class, per place (`body.exception`, `body.context`, `body`).
+pub const CLASS_KEYS: [&[&str]; 3] = [
+    &["class", "className", "name"],
+    &["exception_class", "error_class"],
+    &["exception_class", "error_class"],
+];
+
+/// Keys holding the exception message, per place (`body.exception`, `body.context`, `body`).
+pub const MESSAGE_KEYS: [&[&str]; 3] = [
+    &["message"],
+    &["exception_message", "error_message"],
+    &["exception_message", "error_message"],
+];
+
+/// The places of a body that can describe an exception, in lookup order:
+/// `body.exception`, `body.context`, `body` itself.
+pub fn places(body: &Map<String, Value>) -> [Option<&Map<String, Value>>; 3] {
+    [
+        body.get("exception").and_then(Value::as_object),
+        body.get("context").and_then(Value::as_object),
+        Some(body),
+    ]
+}
+
+/// The first non-empty string under `keys` of the places (see [`CLASS_KEYS`]).
+pub fn first_str<'v>(
+    places: &[Option<&'v Map<String, Value>>; 3],
+    keys: [&[&str]; 3],
+) -> Option<&'v str> {
+    places.iter().zip(keys).find_map(|(m, keys)| {
+        let m = (*m)?;
+        keys.iter()
+            .find_map(|k| m.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
+    })
+}
+
+/// The backtrace of a body: the first non-empty one of `exception.backtrace`,
+/// `exception.stack`, `context.backtrace`, `context.stack_trace`, `backtrace`,
+/// `stack_trace`. `None` when the body has none.
+pub fn trace_value(body: &Map<String, Value>) -> Option<&Value> {
+    let [exc, ctx, _] = places(body);
+    [
+        exc.and_then(|e| e.get("backtrace")),
+        exc.and_then(|e| e.get("stack")),
+        ctx.and_then(|c| c.get("backtrace")),
+        ctx.and_then(|c| c.get("stack_trace")),
+        body.get("backtrace"),
+        body.get("stack_trace"),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|v| !frame_lines(v).is_empty())
+}
+
 /// The first in-app frame, or the first frame at all when none is in-app.
 pub fn top_frame<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<Frame> {
     let mut first = None;
@@ -169,6 +232,30 @@ mod tests {
             parse_frame("TypeError: Cannot read properties of undefined"),
             None
         );
+    }
+
+    #[test]
+    fn body_lookup_finds_both_sdk_shapes() {
+        let node = serde_json::json!({"exception": {"class": "TypeError",
+            "stack": "TypeError: x\n    at f (/app/a.js:1:2)"}, "context": {"pid": 1}});
+        let node = node.as_object().unwrap();
+        assert_eq!(first_str(&places(node), CLASS_KEYS), Some("TypeError"));
+        assert_eq!(first_str(&places(node), MESSAGE_KEYS), None);
+        assert_eq!(frame_lines(trace_value(node).unwrap()).len(), 2);
+        let ruby = serde_json::json!({"context": {"exception_class": "KeyError",
+            "exception_message": "key not found", "backtrace": ["app/a.rb:3:in `x'"]}});
+        let ruby = ruby.as_object().unwrap();
+        assert_eq!(first_str(&places(ruby), CLASS_KEYS), Some("KeyError"));
+        assert_eq!(
+            first_str(&places(ruby), MESSAGE_KEYS),
+            Some("key not found")
+        );
+        assert_eq!(
+            frame_lines(trace_value(ruby).unwrap()),
+            ["app/a.rb:3:in `x'"]
+        );
+        let none = serde_json::json!({"backtrace": [], "context": {"backtrace": 7}});
+        assert_eq!(trace_value(none.as_object().unwrap()), None);
     }
 
     #[test]

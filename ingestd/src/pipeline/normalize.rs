@@ -9,16 +9,12 @@
 //! the top in-app frame for the fingerprint. The body itself is left unchanged.
 
 use opentrace_shared::Row;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::wire::Body;
-use opentrace_shared::backtrace::{Frame, frame_lines, top_frame};
-
-fn str_at<'v>(m: Option<&'v Map<String, Value>>, keys: &[&str]) -> Option<&'v str> {
-    let m = m?;
-    keys.iter()
-        .find_map(|k| m.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
-}
+use opentrace_shared::backtrace::{
+    CLASS_KEYS, Frame, MESSAGE_KEYS, first_str, frame_lines, places, top_frame, trace_value,
+};
 
 /// Fills `host` from `body.context.hostname`, where both SDKs put it (neither sends a
 /// top-level `host`). A raw body is only peeked at (borrowed, never re-serialised), so its
@@ -64,34 +60,14 @@ pub fn promote_error_details(row: &mut Row, body: &mut Body<'_>) -> Option<Frame
     }
     let mut frame = None;
     if let Some(Value::Object(b)) = body.value_mut() {
-        let exc = b.get("exception").and_then(Value::as_object);
-        let ctx = b.get("context").and_then(Value::as_object);
-        let root = Some(&*b);
+        let at = places(b);
         if row.error_class.is_none() {
-            row.error_class = str_at(exc, &["class", "className", "name"])
-                .or_else(|| str_at(ctx, &["exception_class", "error_class"]))
-                .or_else(|| str_at(root, &["exception_class", "error_class"]))
-                .map(str::to_string);
+            row.error_class = first_str(&at, CLASS_KEYS).map(str::to_string);
         }
         if row.error_message.is_none() {
-            row.error_message = str_at(exc, &["message"])
-                .or_else(|| str_at(ctx, &["exception_message", "error_message"]))
-                .or_else(|| str_at(root, &["exception_message", "error_message"]))
-                .map(str::to_string);
+            row.error_message = first_str(&at, MESSAGE_KEYS).map(str::to_string);
         }
-        let trace = [
-            exc.and_then(|e| e.get("backtrace")),
-            exc.and_then(|e| e.get("stack")),
-            ctx.and_then(|c| c.get("backtrace")),
-            ctx.and_then(|c| c.get("stack_trace")),
-            b.get("backtrace"),
-            b.get("stack_trace"),
-        ]
-        .into_iter()
-        .flatten()
-        .map(frame_lines)
-        .find(|lines| !lines.is_empty());
-        frame = trace.and_then(top_frame);
+        frame = trace_value(b).map(frame_lines).and_then(top_frame);
     }
     if let Some(f) = &frame
         && row.source_file.is_none()
