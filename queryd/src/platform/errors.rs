@@ -357,8 +357,9 @@ fn group_from_row(r: &rusqlite::Row<'_>, now: i64) -> rusqlite::Result<ErrorGrou
     })
 }
 
-/// Cursor of [`GroupPage`]: the offset of the next page, as `o<offset>`.
-fn parse_cursor(c: Option<&str>) -> Result<i64> {
+/// Cursor of [`GroupPage`]: the offset of the next page, as `o<offset>` (0 without one).
+/// Callers use it to number the rows of a page.
+pub fn parse_cursor(c: Option<&str>) -> Result<i64> {
     match c {
         None | Some("") => Ok(0),
         Some(c) => c

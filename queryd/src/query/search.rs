@@ -40,6 +40,17 @@ pub struct SearchOpts {
     pub cursor: Option<Cursor>,
 }
 
+impl SearchOpts {
+    /// The first `limit` rows in `order` (no cursor).
+    pub fn top(limit: usize, order: Order) -> SearchOpts {
+        SearchOpts {
+            limit,
+            order,
+            cursor: None,
+        }
+    }
+}
+
 /// One page of results.
 #[derive(Debug, Clone)]
 pub struct SearchResult {
@@ -263,18 +274,10 @@ pub fn get_by_seq(snap: &Snapshot, filter: &Filter, seq: Seq) -> Option<Row> {
 /// The newest row matching `filter` (no time bound needed: the search reads newest first
 /// and prunes older hours).
 pub fn newest(snap: &Snapshot, filter: &Filter) -> Option<Row> {
-    search(
-        snap,
-        filter,
-        SearchOpts {
-            limit: 1,
-            order: Order::NewestFirst,
-            cursor: None,
-        },
-    )
-    .rows
-    .into_iter()
-    .next()
+    search(snap, filter, SearchOpts::top(1, Order::NewestFirst))
+        .rows
+        .into_iter()
+        .next()
 }
 
 /// A row and its neighbours by `(ts, seq)` (the `context` action).
