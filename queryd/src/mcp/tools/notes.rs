@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use super::logs::rows::cut;
+use crate::mcp::registry::ToolCall;
 use crate::platform::Platform;
 
 /// Entity types a note can be attached to.
@@ -60,4 +61,33 @@ pub fn attach(body: &mut Value, notes: Vec<Value>) {
     if !notes.is_empty() {
         body["notes"] = json!(notes);
     }
+}
+
+/// Attaches the notes on `service` (when given) and on what `mentioned` (JSON objects such
+/// as groups, deploys or triage ids) names: its `service`, its `fingerprint` (an error) and
+/// its `service` + `version` (a deploy).
+pub fn attach_mentioned(
+    call: &ToolCall<'_>,
+    body: &mut Value,
+    service: Option<&str>,
+    mentioned: &[Value],
+) {
+    let mut owned: Vec<(&str, String)> = Vec::new();
+    if let Some(s) = service {
+        owned.push(("service", s.to_string()));
+    }
+    for m in mentioned {
+        let text = |k: &str| m.get(k).and_then(Value::as_str);
+        if let Some(s) = text("service") {
+            owned.push(("service", s.to_string()));
+            if let Some(v) = text("version") {
+                owned.push(("deploy", deploy_entity_id(s, v)));
+            }
+        }
+        if let Some(fp) = text("fingerprint") {
+            owned.push(("error", fp.to_string()));
+        }
+    }
+    let entities: Vec<(&str, &str)> = owned.iter().map(|(t, id)| (*t, id.as_str())).collect();
+    attach(body, related_notes(call.platform, &entities));
 }

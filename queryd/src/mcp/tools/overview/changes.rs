@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::measure::{Counts, RATE_BASIS, counts, recent_errors, window_groups};
-use super::{attach_notes, scoped_filter, service_arg, window};
+use super::{attach_mentioned, scoped_filter, service_arg, window};
 use crate::mcp::args::fmt_ts;
 use crate::mcp::registry::ToolCall;
 use crate::mcp::response::{ToolOutput, ToolResult};
@@ -104,7 +104,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
     }
     let mut mentioned = new_groups.clone();
     mentioned.extend(window.deploy.clone());
-    attach_notes(call, &mut body, service, &mentioned);
+    attach_mentioned(call, &mut body, service, &mentioned);
     let mut out = ToolOutput::new(body);
     if let Some(g) = new_groups.first() {
         out = out.suggest(

@@ -7,7 +7,7 @@ use opentrace_shared::Col;
 use serde_json::{Value, json};
 
 use super::measure::{RATE_BASIS, counts, top_errors};
-use super::{attach_notes, scoped_filter, service_arg, window};
+use super::{attach_mentioned, scoped_filter, service_arg, window};
 use crate::mcp::registry::ToolCall;
 use crate::mcp::response::{ToolOutput, ToolResult};
 use crate::mcp::tools::logs::performance::{agg, p95, stats_json};
@@ -70,7 +70,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
     if let Some(s) = service {
         body["service"] = json!(s);
     }
-    attach_notes(call, &mut body, service, &top);
+    attach_mentioned(call, &mut body, service, &top);
     let mut scoped = json!({"since": window.since});
     if let Some(s) = service {
         scoped["service"] = json!(s);

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::measure::{RATE_BASIS, counts, recent_errors, top_errors};
-use super::{attach_notes, scoped_filter, service_arg, window};
+use super::{attach_mentioned, scoped_filter, service_arg, window};
 use crate::mcp::registry::ToolCall;
 use crate::mcp::response::{ToolError, ToolOutput, ToolResult};
 use crate::mcp::tools::logs::rows::{by_level, pct};
@@ -63,7 +63,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
             "no rows of service {service:?} in this window and your environments; check the name with overview status or widen `since`"
         ));
     }
-    attach_notes(call, &mut body, Some(service), &top);
+    attach_mentioned(call, &mut body, Some(service), &top);
     let mut out = ToolOutput::new(body)
         .suggest(
             "overview",

@@ -19,9 +19,9 @@ mod triage;
 
 use std::sync::LazyLock;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::notes::deploy_entity_id;
+use super::notes::attach_mentioned;
 use super::opt_str;
 use super::params::schema;
 use crate::mcp::args::Window;
@@ -197,28 +197,4 @@ fn scoped_filter(
     let (mut f, scope) = super::logs::scoped_filter(call, Some(window))?;
     f.service = service.map(str::to_string);
     Ok((f, scope))
-}
-
-/// Attaches the notes on `service` (when given) and on what `mentioned` (JSON objects such
-/// as groups, deploys or triage ids) names: its `service`, its `fingerprint` (an error) and
-/// its `service` + `version` (a deploy).
-fn attach_notes(call: &ToolCall<'_>, body: &mut Value, service: Option<&str>, mentioned: &[Value]) {
-    let mut owned: Vec<(&str, String)> = Vec::new();
-    if let Some(s) = service {
-        owned.push(("service", s.to_string()));
-    }
-    for m in mentioned {
-        let text = |k: &str| m.get(k).and_then(Value::as_str);
-        if let Some(s) = text("service") {
-            owned.push(("service", s.to_string()));
-            if let Some(v) = text("version") {
-                owned.push(("deploy", deploy_entity_id(s, v)));
-            }
-        }
-        if let Some(fp) = text("fingerprint") {
-            owned.push(("error", fp.to_string()));
-        }
-    }
-    let entities: Vec<(&str, &str)> = owned.iter().map(|(t, id)| (*t, id.as_str())).collect();
-    super::notes::attach(body, super::notes::related_notes(call.platform, &entities));
 }

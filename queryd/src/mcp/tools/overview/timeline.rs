@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::{Value, json};
 
 use super::measure::{WindowGroup, approx, errors_only, window_groups};
-use super::{attach_notes, scoped_filter, service_arg, window};
+use super::{attach_mentioned, scoped_filter, service_arg, window};
 use crate::mcp::args::fmt_ts;
 use crate::mcp::registry::ToolCall;
 use crate::mcp::response::{ToolError, ToolOutput, ToolResult};
@@ -239,7 +239,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         body["service"] = json!(s);
     }
     if let Some(events) = body["timeline"].as_array().cloned() {
-        attach_notes(call, &mut body, service, &events);
+        attach_mentioned(call, &mut body, service, &events);
     }
     let mut out = ToolOutput::new(body);
     if let Some(fp) = root_fingerprint(&bursts) {

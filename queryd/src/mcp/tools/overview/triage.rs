@@ -25,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Value, json};
 
 use super::measure::{Counts, approx, counts, window_groups};
-use super::{attach_notes, scoped_filter, service_arg, window};
+use super::{attach_mentioned, scoped_filter, service_arg, window};
 use crate::catalog::Snapshot;
 use crate::mcp::args::{Window, fmt_ts};
 use crate::mcp::registry::ToolCall;
@@ -154,7 +154,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         body["message"] = json!("nothing needs attention in this window");
     }
     let mentioned: Vec<Value> = items.iter().map(|i| i.ids.clone()).collect();
-    attach_notes(call, &mut body, service, &mentioned);
+    attach_mentioned(call, &mut body, service, &mentioned);
     let mut out = ToolOutput::new(body);
     if let Some(first) = items.first() {
         if let Some(fp) = first.ids.get("fingerprint").and_then(Value::as_str) {
