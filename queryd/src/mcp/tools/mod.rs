@@ -1,6 +1,7 @@
 //! The MCP tools, and argument helpers shared by them.
 
 pub mod admin;
+pub mod errors;
 pub mod groups;
 pub mod logs;
 pub mod notes;
@@ -20,6 +21,7 @@ use crate::platform::PlatformError;
 pub fn registry() -> Registry {
     Registry::default()
         .register(Arc::new(logs::LogsTool))
+        .register(Arc::new(errors::ErrorsTool))
         .register(Arc::new(overview::OverviewTool))
         .register(Arc::new(setup::SetupTool))
         .register(Arc::new(admin::AdminTool))
