@@ -76,14 +76,7 @@ async fn invites_roles_tokens_and_guard() {
     assert!(e["message"].as_str().unwrap().contains("user_id"));
     let (is_err, e) = call(&admin_client, "admin", json!({"action": "nope"})).await;
     assert!(is_err && e["message"].as_str().unwrap().contains("users"));
-    let (_, users) = call(&admin_client, "admin", json!({"action": "users"})).await;
-    let member_id = users["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "member@example.com")
-        .unwrap()["id"]
-        .clone();
+    let member_id = account_id(&admin_client, "member@example.com").await;
     let (is_err, _) = call(
         &admin_client,
         "admin",

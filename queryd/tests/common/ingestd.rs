@@ -78,6 +78,13 @@ pub fn start_ingestd(data: &Path) -> Ingestd {
     panic!("ingestd did not listen");
 }
 
+/// Both daemons over one temporary data directory: ingestd, then queryd.
+pub fn start_both() -> (Ingestd, super::Server) {
+    let data = tempfile::tempdir().unwrap();
+    let ingest = start_ingestd(data.path());
+    (ingest, super::Server::start_in(data, &[]))
+}
+
 /// Posts one batch to `/api/v2/logs`, asserting a 2xx; returns the moment of the ack.
 pub fn post(ingest: &Ingestd, rows: &[Value]) -> Instant {
     post_with_key(ingest, API_KEY, rows)

@@ -289,6 +289,40 @@ pub async fn mcp_client(
     ().serve(transport).await.expect("mcp initialize")
 }
 
+/// An rmcp client session.
+pub type Client = rmcp::service::RunningService<rmcp::RoleClient, ()>;
+
+/// The `key` of every item of the array `list`, as a JSON array (for comparing a column
+/// of a response with `json!([...])`).
+pub fn col(list: &Value, key: &str) -> Value {
+    Value::Array(
+        list.as_array()
+            .map(|a| a.iter().map(|x| x[key].clone()).collect())
+            .unwrap_or_default(),
+    )
+}
+
+/// The `[a, b]` pairs of every item of the array `list`, as a JSON array.
+pub fn pairs(list: &Value, a: &str, b: &str) -> Value {
+    Value::Array(
+        list.as_array()
+            .map(|l| l.iter().map(|x| json!([x[a], x[b]])).collect())
+            .unwrap_or_default(),
+    )
+}
+
+/// The account id of `email`, looked up with `admin users` by an admin client.
+pub async fn account_id(admin: &Client, email: &str) -> Value {
+    let (_, users) = call(admin, "admin", json!({"action": "users"})).await;
+    users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .unwrap()["id"]
+        .clone()
+}
+
 /// Calls a tool and returns (is_error, parsed JSON text).
 pub async fn call(
     client: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
