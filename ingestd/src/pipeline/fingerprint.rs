@@ -19,7 +19,7 @@
 //!   query string removed, then `norm_message`'s replacements (so hashed asset names and
 //!   version numbers do not split groups).
 //! - `norm_message`: the first 500 characters; UUIDs → `<UUID>`, IPv4 → `<IP>`, `0x…` and hex
-//!   runs of 16+ → `<HEX>`, numeric path segments → `/<N>`, runs of 2+ digits starting a word → `<N>` (so `1500ms` → `<N>ms`),
+//!   runs of 16+ → `<HEX>`, numeric path segments → `/<N>`, digit runs starting a word → `<N>` (so `1500ms` → `<N>ms`, `order 7` and `order 42` group together),
 //!   quoted strings of 4+ characters → `<STR>`.
 //!
 //! Rows below `error` get no fingerprint.
@@ -50,7 +50,7 @@ static NORM: LazyLock<Normalizer> = LazyLock::new(|| {
         (r"(?-u:\b)0x[0-9a-fA-F]+(?-u:\b)", "<HEX>"),
         (r"(?-u:\b)[0-9a-fA-F]{16,}(?-u:\b)", "<HEX>"),
         (r"/\d+(?-u:\b)", "/<N>"),
-        (r"(?-u:\b)\d{2,}", "<N>"),
+        (r"(?-u:\b)\d+", "<N>"),
         (r#"'[^']{4,}'|"[^"]{4,}""#, "<STR>"),
     ];
     Normalizer {
