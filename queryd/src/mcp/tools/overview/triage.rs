@@ -5,8 +5,9 @@
 //! - **new_error**: an unresolved group first seen in the window. When the latest deploy of
 //!   the same service and environment at or before its first occurrence is at most 6 h
 //!   older, and is a real change (an earlier version of that service exists), the item
-//!   names it ("... since deploy v2 of checkout") and is **critical, tier 3**; otherwise
-//!   warning, tier 1. Score: occurrences.
+//!   names it ("... since deploy v2 of checkout") and is **critical, tier 3** (tier 2 when
+//!   the group has no exception class: a bare failing request, usually the symptom of a
+//!   classed error in the same requests); otherwise warning, tier 1. Score: occurrences.
 //! - **error_spike**: a group (not new, not ignored) whose error rows in the last hour of
 //!   the window are at least 5 and at least 3× its hourly rate in the rest of the window
 //!   (a group absent before counts as one occurrence there). Critical at 10× and 20 rows,
@@ -262,7 +263,7 @@ fn new_errors(
                 Item {
                     kind: "new_error",
                     severity: Severity::Critical,
-                    tier: 3,
+                    tier: if g.exception_class.is_empty() { 2 } else { 3 },
                     score: g.occurrence_count as f64,
                     time_us: first,
                     title: format!(
