@@ -37,7 +37,7 @@ const DEPLOY_AGO: i64 = 20;
 const USERS: usize = 30;
 /// Users whose checkout fails after the deploy (every third one).
 fn affected(user: usize) -> bool {
-    user % 3 == 0
+    user.is_multiple_of(3)
 }
 
 fn stack() -> String {

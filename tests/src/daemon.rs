@@ -165,3 +165,47 @@ impl Drop for Daemon {
         }
     }
 }
+
+/// The stdout lines of a child process, read on a thread, so a test can wait for a line
+/// with a deadline while the process keeps running.
+pub struct Lines {
+    rx: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Lines {
+    /// Takes `child`'s piped stdout and starts reading it.
+    pub fn of(child: &mut Child) -> Result<Lines> {
+        let stdout = child.stdout.take().context("stdout is not piped")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Lines {
+            rx,
+            seen: Vec::new(),
+        })
+    }
+
+    /// Waits until a line starting with `prefix` arrives; returns everything read so far,
+    /// joined with newlines. Fails with what was read if `timeout` passes or stdout closes.
+    pub fn wait_for(&mut self, prefix: &str, timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        while !self.seen.iter().any(|l| l.starts_with(prefix)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(l) => self.seen.push(l),
+                Err(_) => bail!("no line starting with {prefix:?}; read: {:?}", self.seen),
+            }
+        }
+        Ok(self.seen.join("\n"))
+    }
+}

@@ -3,13 +3,11 @@
 //! printed key is the one ingestd created, the demo traffic reaches the store, and SIGINT
 //! stops everything with exit status 0.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use opentrace_tests::daemon::{binary, free_addr, wait_for_port};
+use opentrace_tests::daemon::{Lines, binary, free_addr, wait_for_port};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -68,31 +66,16 @@ fn run_local_demo_starts_streams_and_stops_cleanly() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut banner = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !banner
-        .iter()
-        .any(|l: &String| l.starts_with("Demo traffic"))
+    let banner = match Lines::of(&mut child)
+        .unwrap()
+        .wait_for("Demo traffic", Duration::from_secs(120))
     {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(l) => banner.push(l),
-            Err(_) => {
-                let _ = child.kill();
-                panic!("run-local.sh printed no banner: {banner:?}");
-            }
+        Ok(b) => b,
+        Err(e) => {
+            let _ = child.kill();
+            panic!("run-local.sh printed no banner: {e}");
         }
-    }
-    let banner = banner.join("\n");
+    };
     let key = std::fs::read_to_string(data.path().join("ingest.key")).unwrap();
     let key = key.lines().find(|l| !l.starts_with('#')).unwrap().trim();
     assert!(
