@@ -529,13 +529,16 @@ fn meta_path_equals_scan_path() {
                     width_us: 300_000_000,
                 }],
             ] {
-                for metrics in [
-                    vec![Metric::Count],
-                    vec![Metric::Count, Metric::CountErrors],
+                for (metrics, text) in [
+                    (vec![Metric::Count], None),
+                    (vec![Metric::Count, Metric::CountErrors], None),
+                    // A text query is a predicate too: meta.json cannot answer it.
+                    (vec![Metric::Count], Some("timeout")),
                 ] {
                     let mut f = Filter::new(envs.clone());
                     f.ts_from = from;
                     f.ts_to = to;
+                    f.text = text.map(|q| Query::parse(q).unwrap());
                     let spec = AggSpec {
                         group_by: g.clone(),
                         metrics,
@@ -545,6 +548,9 @@ fn meta_path_equals_scan_path() {
                     let b = aggregate(&snap, &f, &spec, AggMode::ScanOnly);
                     assert_eq!(a.groups, b.groups, "{g:?} {f:?}");
                     assert_eq!(b.stats.hours_from_meta, 0);
+                    if text.is_some() {
+                        assert_eq!(a.stats.hours_from_meta, 0, "{f:?}");
+                    }
                     used_meta += a.stats.hours_from_meta;
                 }
             }

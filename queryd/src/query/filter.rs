@@ -166,8 +166,12 @@ impl Filter {
     }
 
     /// Whether the filter has no predicate besides the `ts` range and the environment
-    /// restriction (the `meta.json` fast path then checks the restriction per hour).
+    /// restriction (the `meta.json` fast path then checks the restriction per hour). A
+    /// full-text query is a predicate.
     pub(crate) fn only_time_range(&self) -> bool {
+        if self.text.is_some() {
+            return false;
+        }
         let mut f = self.clone();
         f.ts_from = None;
         f.ts_to = None;

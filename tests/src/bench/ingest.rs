@@ -75,7 +75,7 @@ impl Ingestd {
     }
 }
 
-/// A running `opentrace-queryd` (only its memory is measured).
+/// A running `opentrace-queryd`.
 pub struct Queryd {
     /// The process.
     pub daemon: Daemon,

@@ -13,12 +13,15 @@
 //! the probe values queries look for), [`ingest`] (daemon start/stop and load phases),
 //! [`freshness`] (ack → searchable), [`queries`] (the query set, in-process), [`disk`],
 //! [`procfs`], [`machine`], [`floor`] (zstd), [`peers`] (the Python peers), [`results`]
-//! (JSON + markdown) and [`run`] (the orchestration).
+//! (JSON + markdown) and [`run`] (the orchestration). [`hours`] is the separate 24-hour query
+//! benchmark (`bench hours`): 24 hourly segments of 1M entries, queried through queryd's MCP
+//! endpoint.
 
 pub mod dataset;
 pub mod disk;
 pub mod floor;
 pub mod freshness;
+pub mod hours;
 pub mod ingest;
 pub mod machine;
 pub mod options;

@@ -9,6 +9,9 @@ pub struct Mem {
     pub vm_hwm_kb: u64,
     /// Current resident set size (`VmRSS`).
     pub vm_rss_kb: u64,
+    /// Of `VmRSS`, anonymous memory (`RssAnon`: heap and stacks, what the process really
+    /// holds); the rest is mapped files (mmapped chunks, which the kernel can drop).
+    pub rss_anon_kb: u64,
 }
 
 /// Parses `VmHWM` and `VmRSS` out of a `/proc/<pid>/status` text.
@@ -23,6 +26,7 @@ pub fn parse_status(text: &str) -> Mem {
     Mem {
         vm_hwm_kb: field("VmHWM:"),
         vm_rss_kb: field("VmRSS:"),
+        rss_anon_kb: field("RssAnon:"),
     }
 }
 
@@ -42,13 +46,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_the_two_fields() {
-        let m = parse_status("Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n");
+    fn parses_the_fields() {
+        let m =
+            parse_status("Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nRssAnon:\t   512 kB\n");
         assert_eq!(
             m,
             Mem {
                 vm_hwm_kb: 2048,
-                vm_rss_kb: 1024
+                vm_rss_kb: 1024,
+                rss_anon_kb: 512,
             }
         );
     }

@@ -213,23 +213,26 @@ impl Results {
     fn memory_md(&self, s: &mut String) {
         let _ = writeln!(
             s,
-            "### Memory\n\n| process | VmHWM MiB | VmRSS MiB |\n|---|---:|---:|\n| ingestd (end of ingest) | {:.0} | {:.0} |",
+            "### Memory\n\n| process | VmHWM MiB | VmRSS MiB | of which RssAnon MiB |\n|---|---:|---:|---:|\n| ingestd (end of ingest) | {:.0} | {:.0} | {:.0} |",
             mib(self.ingestd_mem.vm_hwm_kb),
-            mib(self.ingestd_mem.vm_rss_kb)
+            mib(self.ingestd_mem.vm_rss_kb),
+            mib(self.ingestd_mem.rss_anon_kb)
         );
         if let Some(q) = &self.queryd_mem {
             let _ = writeln!(
                 s,
-                "| queryd (idle on the data dir) | {:.0} | {:.0} |",
+                "| queryd (idle on the data dir) | {:.0} | {:.0} | {:.0} |",
                 mib(q.vm_hwm_kb),
-                mib(q.vm_rss_kb)
+                mib(q.vm_rss_kb),
+                mib(q.rss_anon_kb)
             );
         }
         let _ = writeln!(
             s,
-            "| harness after in-process queries (catalog + engine + generator data) | {:.0} | {:.0} |\n",
+            "| harness after in-process queries (catalog + engine + generator data) | {:.0} | {:.0} | {:.0} |\n",
             mib(self.inprocess_query_mem.vm_hwm_kb),
-            mib(self.inprocess_query_mem.vm_rss_kb)
+            mib(self.inprocess_query_mem.vm_rss_kb),
+            mib(self.inprocess_query_mem.rss_anon_kb)
         );
     }
 

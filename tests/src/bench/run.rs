@@ -24,7 +24,7 @@ use super::results::Results;
 /// Longest a single load phase may take.
 const PHASE_DEADLINE: Duration = Duration::from_secs(1800);
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     let us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64);

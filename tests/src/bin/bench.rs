@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p opentrace-tests --bin bench -- all [--rows 1000000] [--quick]
+//! cargo run --release -p opentrace-tests --bin bench -- hours [--hours 24] [--rows-per-hour 1000000]
 //! ```
 //!
 //! See `tests/src/bench/mod.rs` and `BENCHMARKS.md`.
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use opentrace_tests::bench::hours::{HoursOptions, run_hours};
 use opentrace_tests::bench::{Options, run};
 use opentrace_tests::daemon::bin_dir;
 
@@ -47,6 +49,18 @@ struct Args {
 enum Cmd {
     /// Everything: ingest, latency, freshness, size, memory, queries, peers.
     All,
+    /// queryd over N hourly segments (default 24 x 1M entries), queried through MCP.
+    Hours {
+        /// Hourly segments.
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+        /// Entries per hour.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows_per_hour: u64,
+        /// Warm calls per query.
+        #[arg(long, default_value_t = 50)]
+        iters: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -58,6 +72,30 @@ fn main() -> anyhow::Result<()> {
             .context("binary directory has no parent")?
             .join("bench"),
     };
+    let command: Vec<String> = std::env::args().skip(1).collect();
+    let command = format!(
+        "cargo run --release -p opentrace-tests --bin bench -- {}",
+        command.join(" ")
+    );
+    if let Some(Cmd::Hours {
+        hours,
+        rows_per_hour,
+        iters,
+    }) = args.cmd
+    {
+        let opts = HoursOptions {
+            hours,
+            rows_per_hour,
+            seed: args.seed,
+            iters,
+            out_dir: out,
+            keep_data: args.keep_data,
+        };
+        let (results, path) = run_hours(&opts, &command)?;
+        println!("{}", results.to_markdown());
+        eprintln!("results: {}", path.display());
+        return Ok(());
+    }
     let mut opts = if args.quick {
         Options::quick(args.rows.unwrap_or(10_000), out)
     } else {
@@ -67,11 +105,6 @@ fn main() -> anyhow::Result<()> {
     opts.peers &= !args.no_peers;
     opts.keep_data = args.keep_data;
     opts.fixed_rate_secs = args.fixed_rate_secs;
-    let command: Vec<String> = std::env::args().skip(1).collect();
-    let command = format!(
-        "cargo run --release -p opentrace-tests --bin bench -- {}",
-        command.join(" ")
-    );
     let (results, path) = run(&opts, &command)?;
     println!("{}", results.to_markdown());
     eprintln!("results: {}", path.display());
