@@ -15,7 +15,7 @@ use opentrace_queryd::query::{
 };
 use opentrace_shared::fts::Query;
 use opentrace_shared::wal::WalWriter;
-use opentrace_shared::{ChunkId, Col, HourId, Level, Row, Seq, Value};
+use opentrace_shared::{ChunkId, Col, HourId, Level, Row, Seq, Value, ValueRef};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -508,6 +508,7 @@ fn meta_path_equals_scan_path() {
         EnvRestriction::Only(vec!["production".into()]),
     ];
     let mut used_meta = 0;
+    let mut used_rollup = 0;
     for envs in envsets {
         for (from, to) in [
             (None, None),
@@ -528,17 +529,44 @@ fn meta_path_equals_scan_path() {
                 vec![GroupKey::TimeBucket {
                     width_us: 300_000_000,
                 }],
+                vec![GroupKey::Column(Col::Level), GroupKey::Column(Col::Service)],
+                vec![
+                    GroupKey::Column(Col::Level),
+                    GroupKey::Column(Col::Service),
+                    GroupKey::TimeBucket {
+                        width_us: 3 * 3_600_000_000,
+                    },
+                ],
+                vec![
+                    GroupKey::Column(Col::Env),
+                    GroupKey::TimeBucket {
+                        width_us: 3_600_000_000,
+                    },
+                ],
             ] {
-                for (metrics, text) in [
-                    (vec![Metric::Count], None),
-                    (vec![Metric::Count, Metric::CountErrors], None),
+                for (metrics, text, narrow) in [
+                    (vec![Metric::Count], None, 0),
+                    (vec![Metric::Count, Metric::CountErrors], None, 0),
                     // A text query is a predicate too: meta.json cannot answer it.
-                    (vec![Metric::Count], Some("timeout")),
+                    (vec![Metric::Count], Some("timeout"), 0),
+                    // Level and service filters: the env/service/level counts answer.
+                    (vec![Metric::Count, Metric::CountErrors], None, 1),
+                    (vec![Metric::Count, Metric::CountErrors], None, 2),
+                    (vec![Metric::Count], None, 3),
                 ] {
                     let mut f = Filter::new(envs.clone());
                     f.ts_from = from;
                     f.ts_to = to;
                     f.text = text.map(|q| Query::parse(q).unwrap());
+                    match narrow {
+                        1 => f.levels = Some(vec![Level::Error, Level::Warn]),
+                        2 => f.service = Some(SERVICES[0].to_string()),
+                        3 => {
+                            f.min_level = Some(Level::Warn);
+                            f.service = Some(SERVICES[1].to_string());
+                        }
+                        _ => {}
+                    }
                     let spec = AggSpec {
                         group_by: g.clone(),
                         metrics,
@@ -551,6 +579,9 @@ fn meta_path_equals_scan_path() {
                     if text.is_some() {
                         assert_eq!(a.stats.hours_from_meta, 0, "{f:?}");
                     }
+                    if narrow > 0 || g.len() > 1 {
+                        used_rollup += a.stats.hours_from_meta;
+                    }
                     used_meta += a.stats.hours_from_meta;
                 }
             }
@@ -559,6 +590,10 @@ fn meta_path_equals_scan_path() {
     assert!(
         used_meta > 50,
         "the meta path was hardly used ({used_meta})"
+    );
+    assert!(
+        used_rollup > 20,
+        "the env/service/level counts were hardly used ({used_rollup})"
     );
     // Counts by minute over everything equal brute force.
     let spec = AggSpec {
@@ -622,4 +657,87 @@ fn corrupt_chunk_is_skipped_and_reported_once() {
     );
     assert_eq!(r.rows.len(), 5);
     assert!(r.stats.errors.is_empty());
+}
+
+/// Counts grouped by dictionary columns, integer and boolean columns, time buckets and
+/// combinations of them (the dense per-chunk path, and the env/service/level counts of
+/// `meta.json`) equal brute force over the rows written, under random filters.
+#[test]
+fn count_aggregates_equal_brute_force() {
+    let fx = fixture(23);
+    let snap = fx.catalog.snapshot();
+    let mut rng = StdRng::seed_from_u64(23);
+    let minute = 60_000_000i64;
+    let keysets: Vec<Vec<GroupKey>> = vec![
+        vec![],
+        vec![GroupKey::Column(Col::Level)],
+        vec![GroupKey::Column(Col::Status)],
+        vec![GroupKey::Column(Col::NPlusOne)],
+        vec![GroupKey::Column(Col::Route)],
+        vec![GroupKey::Column(Col::TraceId)],
+        vec![GroupKey::TimeBucket { width_us: minute }],
+        vec![
+            GroupKey::Column(Col::Level),
+            GroupKey::Column(Col::Service),
+            GroupKey::TimeBucket {
+                width_us: 15 * minute,
+            },
+        ],
+        vec![
+            GroupKey::Column(Col::Env),
+            GroupKey::Column(Col::Status),
+            GroupKey::TimeBucket {
+                width_us: 60 * minute,
+            },
+        ],
+    ];
+    for case in 0..90 {
+        let f = if case < keysets.len() {
+            Filter::new(EnvRestriction::All)
+        } else {
+            let e = random_envs(&mut rng);
+            random_filter(&mut rng, e)
+        };
+        let group_by = keysets[case % keysets.len()].clone();
+        let spec = AggSpec {
+            group_by: group_by.clone(),
+            metrics: vec![Metric::Count, Metric::CountErrors],
+            limit_groups: 0,
+        };
+        let mut want: HashMap<Vec<Value>, (u64, u64)> = HashMap::new();
+        for r in fx.store.rows.iter().filter(|r| brute(&f, r)) {
+            let key: Vec<Value> = group_by
+                .iter()
+                .map(|k| match k {
+                    GroupKey::Column(c) => match r.get(*c) {
+                        ValueRef::Null => Value::Null,
+                        ValueRef::Int(x) => Value::Int(x),
+                        ValueRef::Bool(b) => Value::Bool(b),
+                        ValueRef::Str(s) => Value::Str(s.to_string()),
+                    },
+                    GroupKey::TimeBucket { width_us } => {
+                        Value::Int(r.ts.div_euclid(*width_us) * width_us)
+                    }
+                })
+                .collect();
+            let e = want.entry(key).or_default();
+            e.0 += 1;
+            e.1 += u64::from(matches!(r.level, Level::Error | Level::Fatal));
+        }
+        for mode in [AggMode::Auto, AggMode::ScanOnly] {
+            let got = aggregate(&snap, &f, &spec, mode);
+            let got: HashMap<Vec<Value>, (u64, u64)> = got
+                .groups
+                .iter()
+                .map(|g| {
+                    let errors = match g.metrics.get(1) {
+                        Some(MetricValue::Count(e)) => *e,
+                        other => panic!("CountErrors gave {other:?}"),
+                    };
+                    (g.key.clone(), (g.count, errors))
+                })
+                .collect();
+            assert_eq!(got, want, "case {case} {mode:?} {group_by:?} {f:?}");
+        }
+    }
 }

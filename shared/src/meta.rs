@@ -120,7 +120,15 @@ pub struct HourMeta {
     pub minutes: BTreeMap<String, MinuteCounts>,
     /// Distinct values.
     pub dictionaries: Dictionaries,
+    /// Row counts by environment, then service, then level: the cross-tabulation that lets
+    /// counts under level/service/env filters come from here too. Absent in files written
+    /// before it existed (readers then scan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_service_level: Option<Rollup>,
 }
+
+/// Row counts by environment → service → level name.
+pub type Rollup = BTreeMap<String, BTreeMap<String, BTreeMap<String, u64>>>;
 
 impl HourMeta {
     /// Parses `meta.json` bytes.
@@ -196,6 +204,7 @@ impl HourMetaBuilder {
                 counts: Counts::default(),
                 minutes: BTreeMap::new(),
                 dictionaries: Dictionaries::default(),
+                env_service_level: Some(Rollup::new()),
             },
         }
     }
@@ -237,6 +246,17 @@ impl HourMetaBuilder {
         }
         if let Some(f) = r.fingerprint {
             bump(&mut m.counts.fingerprint, f);
+        }
+        if let Some(roll) = m.env_service_level.as_mut() {
+            let by_service = match roll.get_mut(r.env) {
+                Some(x) => x,
+                None => roll.entry(r.env.to_string()).or_default(),
+            };
+            let by_level = match by_service.get_mut(r.service) {
+                Some(x) => x,
+                None => by_service.entry(r.service.to_string()).or_default(),
+            };
+            bump(by_level, level);
         }
         let minute = m.minutes.entry(minute_key(r.ts)).or_default();
         minute.total += 1;

@@ -10,7 +10,10 @@
 //! restriction allows every environment of the hour, is answered from `meta.json` counts
 //! without touching its chunks, for `Count`/`CountErrors` grouped by nothing, level,
 //! service, env (count only), status (count only), error fingerprint (count only) or a
-//! time bucket that is a whole number of minutes. Anything else falls back to scanning.
+//! time bucket that is a whole number of minutes. When the filter also constrains level,
+//! service or environment, or groups by several of level, service, env and a time bucket
+//! holding the whole hour, the hour's env → service → level counts answer instead
+//! ([`rollup_groups`]). Anything else falls back to scanning.
 //! `CountErrors` counts rows of level error or fatal (the definition `meta.json` uses).
 
 use std::collections::{HashMap, HashSet};
@@ -349,17 +352,35 @@ fn partial(u: Unit<'_>, plan: &Plan, spec: &AggSpec) -> Result<(Groups, u64, u64
                 .map(|c| r.column(c))
                 .collect::<Result<_, _>>()
                 .map_err(|e| format!("{}: {e}", h.col_path().display()))?;
+            if let Some(dense) =
+                super::dense::count(&cols, set.as_slice(), &spec.group_by, &spec.metrics)
+            {
+                let mut g = Groups::with_capacity(dense.len());
+                for (key, count, errors) in dense {
+                    let mut a = Acc::new(spec);
+                    a.count = count;
+                    a.errors = errors;
+                    g.insert(key, a);
+                }
+                return Ok((g, n, set.len() as u64));
+            }
             let by_col = |c: Col| cols.iter().find(|x| x.col() == c);
             let mut local2: HashMap<Vec<KeyRef<'_>>, Acc> = HashMap::new();
+            // One key buffer for every row: a group's key is allocated once, when it is new.
+            let mut key: Vec<KeyRef<'_>> = Vec::with_capacity(spec.group_by.len());
             for i in set.iter() {
                 let i = i as usize;
                 let get = |c: Col| by_col(c).map_or(ValueRef::Null, |x| x.get(i));
-                let key: Vec<KeyRef<'_>> =
-                    spec.group_by.iter().map(|k| key_part(k, &get)).collect();
-                local2
-                    .entry(key)
-                    .or_insert_with(|| Acc::new(spec))
-                    .add(spec, &get);
+                key.clear();
+                key.extend(spec.group_by.iter().map(|k| key_part(k, &get)));
+                match local2.get_mut(key.as_slice()) {
+                    Some(acc) => acc.add(spec, &get),
+                    None => {
+                        let mut acc = Acc::new(spec);
+                        acc.add(spec, &get);
+                        local2.insert(key.clone(), acc);
+                    }
+                }
             }
             Ok((finish(local2), n, set.len() as u64))
         }
@@ -393,6 +414,82 @@ fn meta_applicable(m: &HourMeta, f: &Filter, spec: &AggSpec) -> bool {
     spec.metrics
         .iter()
         .all(|x| matches!(x, Metric::Count) || (matches!(x, Metric::CountErrors) && errors_ok))
+}
+
+/// The groups of one sealed hour from its env → service → level counts, when `f` only
+/// constrains env, service, level and a time range containing the whole hour, the keys are
+/// level, service, env or a time bucket holding the whole hour, and only counts are asked.
+fn rollup_groups(m: &HourMeta, f: &Filter, spec: &AggSpec) -> Option<Groups> {
+    enum Part {
+        Level,
+        Service,
+        Env,
+        Bucket(i64),
+    }
+    let roll = m.env_service_level.as_ref()?;
+    let Some(ts) = m.ts_us else {
+        return Some(Groups::new()); // empty hour
+    };
+    let inside = f.ts_from.is_none_or(|lo| lo <= ts.min) && f.ts_to.is_none_or(|hi| ts.max < hi);
+    if !inside
+        || !spec
+            .metrics
+            .iter()
+            .all(|x| matches!(x, Metric::Count | Metric::CountErrors))
+    {
+        return None;
+    }
+    let mut parts = Vec::with_capacity(spec.group_by.len());
+    for k in &spec.group_by {
+        parts.push(match k {
+            GroupKey::Column(Col::Level) => Part::Level,
+            GroupKey::Column(Col::Service) => Part::Service,
+            GroupKey::Column(Col::Env) => Part::Env,
+            GroupKey::TimeBucket { width_us }
+                if *width_us > 0
+                    && ts.min.div_euclid(*width_us) == ts.max.div_euclid(*width_us) =>
+            {
+                Part::Bucket(ts.min.div_euclid(*width_us) * width_us)
+            }
+            _ => return None,
+        });
+    }
+    let levels = f.allowed_levels();
+    let mut g = Groups::new();
+    for (env, services) in roll {
+        if !f.envs().allows(env) {
+            continue;
+        }
+        for (service, by_level) in services {
+            if f.service.as_deref().is_some_and(|s| s != service) {
+                continue;
+            }
+            for (level, &count) in by_level {
+                if count == 0
+                    || levels
+                        .as_ref()
+                        .is_some_and(|ls| !ls.iter().any(|l| l.as_str() == level))
+                {
+                    continue;
+                }
+                let key: Vec<Value> = parts
+                    .iter()
+                    .map(|p| match p {
+                        Part::Level => Value::Str(level.clone()),
+                        Part::Service => Value::Str(service.clone()),
+                        Part::Env => Value::Str(env.clone()),
+                        Part::Bucket(start) => Value::Int(*start),
+                    })
+                    .collect();
+                let acc = g.entry(key).or_insert_with(|| Acc::new(spec));
+                acc.count += count;
+                if matches!(level.as_str(), "error" | "fatal") {
+                    acc.errors += count;
+                }
+            }
+        }
+    }
+    Some(g)
 }
 
 /// Whether the hour's rows are entirely outside the allowed environments.
@@ -495,7 +592,8 @@ pub fn aggregate(snap: &Snapshot, filter: &Filter, spec: &AggSpec, mode: AggMode
     let mut stats = ScanStats::default();
     let mut groups = Groups::new();
     let mut from_meta = vec![false; snap.hours().len()];
-    if mode == AggMode::Auto && filter.only_time_range() && !plan.is_empty() {
+    if mode == AggMode::Auto && filter.only_rollup_predicates() && !plan.is_empty() {
+        let only_time = filter.only_time_range();
         for (i, h) in snap.hours().iter().enumerate() {
             let Some(m) = &h.meta else { continue };
             if meta_excluded(m, filter) {
@@ -504,10 +602,12 @@ pub fn aggregate(snap: &Snapshot, filter: &Filter, spec: &AggSpec, mode: AggMode
                 }
                 continue;
             }
-            if !meta_applicable(m, filter, spec) {
-                continue;
-            }
-            if let Some(g) = meta_groups(m, spec) {
+            let g = if only_time && meta_applicable(m, filter, spec) {
+                meta_groups(m, spec)
+            } else {
+                None
+            };
+            if let Some(g) = g.or_else(|| rollup_groups(m, filter, spec)) {
                 merge_into(&mut groups, g);
                 stats.hours_from_meta += 1;
                 if let Some(slot) = from_meta.get_mut(i) {
@@ -588,7 +688,9 @@ fn finish(groups: Groups, spec: &AggSpec, stats: ScanStats) -> AggResult {
     }
 }
 
-fn key_cmp(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
+/// The order of group keys among groups of equal count: null, booleans, integers, strings,
+/// each ascending (so equal counts list the same way in every response).
+pub fn key_cmp(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
     fn rank(v: &Value) -> (i32, i64, &str) {
         match v {
             Value::Null => (0, 0, ""),

@@ -179,6 +179,36 @@ impl Filter {
         f.compile().is_empty()
     }
 
+    /// Whether the filter constrains nothing but the `ts` range, the environments, the levels
+    /// and the service: what the env/service/level counts of `meta.json` can apply.
+    pub(crate) fn only_rollup_predicates(&self) -> bool {
+        if self.text.is_some() {
+            return false;
+        }
+        let mut f = self.clone();
+        f.ts_from = None;
+        f.ts_to = None;
+        f.envs = EnvRestriction::All;
+        f.levels = None;
+        f.min_level = None;
+        f.service = None;
+        f.compile().is_empty()
+    }
+
+    /// The levels a row may have (`levels` intersected with `min_level` and above), or
+    /// `None` when the level is not constrained.
+    pub(crate) fn allowed_levels(&self) -> Option<Vec<Level>> {
+        let mut levels: Option<Vec<Level>> = self.levels.clone();
+        if let Some(min) = self.min_level {
+            let at_least: Vec<Level> = Level::ALL.into_iter().filter(|l| *l >= min).collect();
+            levels = Some(match levels {
+                Some(l) => l.into_iter().filter(|x| at_least.contains(x)).collect(),
+                None => at_least,
+            });
+        }
+        levels
+    }
+
     /// Evaluates the filter on a row (the reference semantics).
     pub fn matches(&self, row: &Row) -> bool {
         self.compile().iter().all(|p| p.matches_row(row))
@@ -192,15 +222,7 @@ impl Filter {
         if let EnvRestriction::Only(list) = &self.envs {
             p.push(Pred::AnyOf(Col::Env, list.iter().map(|e| s(e)).collect()));
         }
-        let mut levels: Option<Vec<Level>> = self.levels.clone();
-        if let Some(min) = self.min_level {
-            let at_least: Vec<Level> = Level::ALL.into_iter().filter(|l| *l >= min).collect();
-            levels = Some(match levels {
-                Some(l) => l.into_iter().filter(|x| at_least.contains(x)).collect(),
-                None => at_least,
-            });
-        }
-        if let Some(l) = levels {
+        if let Some(l) = self.allowed_levels() {
             p.push(Pred::AnyOf(
                 Col::Level,
                 l.iter().map(|l| s(l.as_str())).collect(),

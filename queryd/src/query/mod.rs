@@ -17,13 +17,16 @@
 //!    predicates ([`Filter::matches`] is the reference semantics).
 //! 4. **Combine**: [`search`] keeps a bounded top-N per unit by `(ts, seq)`, merges, and
 //!    materialises only the final rows; [`aggregate`] merges per-unit partial aggregates
-//!    and may answer whole sealed hours from `meta.json` counts.
+//!    and may answer whole sealed hours from `meta.json` counts. Counts grouped by
+//!    dictionary columns, small integer ranges and time buckets are counted per chunk in a
+//!    flat array by dictionary id ([`dense`]), without touching strings.
 //!
 //! A unit that fails to decode mid-query is skipped and reported in
 //! [`ScanStats::errors`]; it never fails the query.
 
 pub mod aggregate;
 pub mod cursor;
+pub(crate) mod dense;
 pub mod filter;
 pub mod percentile;
 pub(crate) mod plan;
@@ -32,6 +35,7 @@ pub mod search;
 
 pub use aggregate::{
     AggMode, AggResult, AggSpec, Group, GroupKey, Metric, MetricValue, aggregate, distinct_values,
+    key_cmp,
 };
 pub use cursor::Cursor;
 pub use filter::{EnvRestriction, Filter, IntRange};

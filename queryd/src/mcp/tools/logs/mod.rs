@@ -13,6 +13,7 @@ mod pattern;
 pub(crate) mod performance;
 pub(crate) mod rows;
 mod search;
+mod search_counts;
 mod stats;
 mod summary;
 mod trace;

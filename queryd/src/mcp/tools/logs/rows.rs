@@ -233,6 +233,16 @@ pub fn histogram(snap: &Snapshot, filter: &Filter, window: &Window, width_us: i6
             found.insert(*start, (g.count, errors));
         }
     }
+    histogram_json(&found, window, width_us)
+}
+
+/// Renders bucket counts (`start → (count, errors)`) as the histogram of `window`: every
+/// bucket, empty ones included, as `{start, count, errors}`.
+pub fn histogram_json(
+    found: &std::collections::HashMap<i64, (u64, u64)>,
+    window: &Window,
+    width_us: i64,
+) -> Value {
     let first = window.from_us.div_euclid(width_us) * width_us;
     let mut buckets = Vec::new();
     let mut t = first;

@@ -5,7 +5,8 @@
 use opentrace_shared::Col;
 use serde_json::{Value, json};
 
-use super::rows::{Cuts, by_level, counts_by, data_range_json, histogram, row_json};
+use super::rows::{Cuts, data_range_json, row_json};
+use super::search_counts::search_counts;
 use super::{apply_filters, arg_str, scan_note, scoped_filter};
 use crate::mcp::args::{Window, limit};
 use crate::mcp::registry::ToolCall;
@@ -42,17 +43,26 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         None => None,
     };
     let snap = call.catalog.snapshot();
-    let total = aggregate(
-        &snap,
-        &filter,
-        &AggSpec {
-            group_by: vec![],
-            metrics: vec![],
-            limit_groups: 0,
-        },
-        AggMode::Auto,
-    )
-    .total_count;
+    // The first page shows counts above the rows; later pages only the total.
+    let counts = cursor
+        .is_none()
+        .then(|| search_counts(&snap, &filter, &window, window.auto_bucket_us(), 8));
+    let total = match &counts {
+        Some(c) => c.total,
+        None => {
+            aggregate(
+                &snap,
+                &filter,
+                &AggSpec {
+                    group_by: vec![],
+                    metrics: vec![],
+                    limit_groups: 0,
+                },
+                AggMode::Auto,
+            )
+            .total_count
+        }
+    };
     let page = search(
         &snap,
         &filter,
@@ -89,10 +99,10 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
         }
         return Ok(out);
     }
-    if cursor.is_none() {
-        body["by_level"] = by_level(&snap, &filter);
-        body["by_service"] = json!(counts_by(&snap, &filter, Col::Service, 8).1);
-        body["time_distribution"] = histogram(&snap, &filter, &window, window.auto_bucket_us());
+    if let Some(c) = counts {
+        body["by_level"] = c.by_level;
+        body["by_service"] = c.by_service;
+        body["time_distribution"] = c.histogram;
     }
     body["returned"] = json!(logs.len());
     body["logs"] = json!(logs);
