@@ -5,7 +5,7 @@ mod wal_support;
 
 use opentrace_shared::wal::{
     FRAME_HEADER_LEN, HEADER_LEN, TailStop, WalHeader, WalRecord, WalWriter, decode_payload,
-    encode_record, read_records, read_wal,
+    encode_record, read_records, read_wal, summarize_wal,
 };
 use opentrace_shared::{ChunkId, HourId};
 use proptest::prelude::*;
@@ -92,6 +92,20 @@ proptest! {
         let (mut bytes, written) = valid_image();
         for d in &damage {
             apply(&mut bytes, d);
+        }
+        // The record-head scan recovery uses stops exactly where the full decode stops.
+        match (read_wal(&bytes), summarize_wal(&bytes)) {
+            (Ok(c), Ok((heads, tail))) => {
+                prop_assert_eq!(heads.len(), c.records.len());
+                for (h, r) in heads.iter().zip(&c.records) {
+                    prop_assert_eq!(&h.batch_id, &r.batch_id);
+                    prop_assert_eq!(h.rows, r.rows.len() as u64);
+                    prop_assert_eq!(h.last_seq(), r.last_seq());
+                }
+                prop_assert_eq!(tail.good_len, c.tail.good_len);
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => prop_assert!(false, "read_wal {:?} but summarize_wal {:?}", a.is_ok(), b.is_ok()),
         }
         match read_wal(&bytes) {
             Ok(c) => {

@@ -77,13 +77,27 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Spawns `binary` with `args` and `envs`, logging to `log_path`, and waits for `addr`.
+    /// Spawns `binary` with `args` and `envs`, logging to `log_path`, and waits up to 20 s
+    /// for `addr`.
     pub fn spawn(
         binary: &Path,
         args: &[&str],
         envs: &[(&str, &str)],
         addr: SocketAddr,
         log_path: &Path,
+    ) -> Result<Daemon> {
+        Daemon::spawn_waiting(binary, args, envs, addr, log_path, Duration::from_secs(20))
+    }
+
+    /// [`Daemon::spawn`], waiting up to `wait` for the port (a daemon recovering a large
+    /// data directory opens it late).
+    pub fn spawn_waiting(
+        binary: &Path,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        addr: SocketAddr,
+        log_path: &Path,
+        wait: Duration,
     ) -> Result<Daemon> {
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -109,7 +123,7 @@ impl Daemon {
             addr,
             log_path: log_path.to_path_buf(),
         };
-        if let Err(e) = wait_for_port(addr, Duration::from_secs(20)) {
+        if let Err(e) = wait_for_port(addr, wait) {
             let _ = d.child.kill();
             bail!("{e}; log:\n{}", d.log());
         }

@@ -17,7 +17,7 @@ use opentrace_shared::chunk::ChunkReader;
 use opentrace_shared::datadir::{Problem, scan};
 use opentrace_shared::meta::HourMeta;
 use opentrace_shared::time::now_micros;
-use opentrace_shared::wal::{WalRecord, WalWriter, read_wal};
+use opentrace_shared::wal::{RecordSummary, WalRecord, WalWriter, summarize_wal};
 use opentrace_shared::{HourId, Seq};
 
 use super::EngineConfig;
@@ -25,6 +25,15 @@ use super::builder::BuildJob;
 use super::dedupe::Dedupe;
 use super::error::EngineError;
 use super::writer::{ActiveWal, WriterStart};
+
+/// The head of a record already decoded in full.
+fn summary_of(r: &WalRecord) -> RecordSummary {
+    RecordSummary {
+        batch_id: r.batch_id.clone(),
+        first_seq: r.rows.first().map_or(Seq(0), |x| x.seq),
+        rows: r.rows.len() as u64,
+    }
+}
 
 /// What the engine starts from.
 pub(crate) struct Recovered {
@@ -108,11 +117,13 @@ pub(crate) fn recover(cfg: &EngineConfig) -> Result<Recovered, EngineError> {
                 fs::remove_file(&info.path)?;
                 continue;
             }
-            let records: Vec<WalRecord>;
+            // Only each record's head is needed (last seq, batch id, row count): the rows
+            // are decoded later by the builder, so start-up does not wait for that.
+            let records: Vec<RecordSummary>;
             if h.hour == current && Some(*cid) == newest_wal && !h.is_sealed() {
                 let (w, rec) = WalWriter::open_existing(&info.path)?;
-                records = rec.records;
-                let rows = records.iter().map(|r| r.rows.len() as u64).sum();
+                records = rec.records.iter().map(summary_of).collect();
+                let rows = records.iter().map(|r| r.rows).sum();
                 active = Some(ActiveWal {
                     hour: h.hour,
                     chunk: *cid,
@@ -121,18 +132,20 @@ pub(crate) fn recover(cfg: &EngineConfig) -> Result<Recovered, EngineError> {
                 });
             } else {
                 let bytes = fs::read(&info.path)?;
-                records = read_wal(&bytes)?.records;
+                records = summarize_wal(&bytes)?.0;
                 jobs.push(BuildJob::Build {
                     hour: h.hour,
                     chunk: *cid,
                 });
             }
-            for r in &records {
-                if let Some(last) = r.rows.last() {
-                    bump(&mut max_seq, last.seq);
+            for r in records {
+                if let Some(last) = r.last_seq() {
+                    bump(&mut max_seq, last);
                 }
-                if let Some(id) = &r.batch_id {
-                    dedupe.insert(id.clone(), r.rows.len() as u32, h.hour);
+                if let Some(id) = r.batch_id
+                    && h.hour >= dedupe_from
+                {
+                    dedupe.insert(id, r.rows as u32, h.hour);
                 }
             }
         }

@@ -18,9 +18,11 @@ pub use error::{CorruptReason, WalError};
 pub use header::{HEADER_LEN, WAL_MAGIC, WAL_VERSION, WalHeader};
 pub use reader::{
     TailState, TailStop, WalContents, for_each_record, for_each_wal_record, read_records, read_wal,
+    summarize_wal,
 };
 pub use record::{
-    FRAME_HEADER_LEN, MAX_PAYLOAD_LEN, MIN_PAYLOAD_LEN, WalRecord, decode_payload, encode_record,
+    FRAME_HEADER_LEN, MAX_PAYLOAD_LEN, MIN_PAYLOAD_LEN, RecordSummary, WalRecord, decode_payload,
+    decode_summary, encode_record,
 };
 pub use tailer::WalTailer;
 pub use writer::{Recovered, WalWriter};

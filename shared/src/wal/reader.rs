@@ -3,7 +3,8 @@
 use super::error::{CorruptReason, WalError};
 use super::header::{HEADER_LEN, WalHeader};
 use super::record::{
-    FRAME_HEADER_LEN, MAX_PAYLOAD_LEN, MIN_PAYLOAD_LEN, WalRecord, decode_payload,
+    FRAME_HEADER_LEN, MAX_PAYLOAD_LEN, MIN_PAYLOAD_LEN, RecordSummary, WalRecord, decode_payload,
+    decode_summary,
 };
 
 /// Why reading stopped.
@@ -132,6 +133,37 @@ pub fn for_each_wal_record(
     });
     tail.good_len += HEADER_LEN;
     Ok((header, tail))
+}
+
+/// Summarises a whole WAL file image: validates the header, then every CRC-valid frame's
+/// head ([`decode_summary`]), stopping where [`read_records`] would stop at a torn or
+/// corrupt frame. Rows are not decoded.
+pub fn summarize_wal(bytes: &[u8]) -> Result<(Vec<RecordSummary>, TailState), WalError> {
+    WalHeader::decode(bytes)?;
+    let body = bytes.get(HEADER_LEN..).unwrap_or(&[]);
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    let stop = loop {
+        let rest = body.get(pos..).unwrap_or(&[]);
+        match next_frame(rest) {
+            Frame::Stop(s) => break s,
+            Frame::Ok { payload, len } => match decode_summary(payload) {
+                Ok(r) => {
+                    pos += len;
+                    out.push(r);
+                }
+                Err(reason) => break TailStop::Undecodable(reason),
+            },
+        }
+    };
+    Ok((
+        out,
+        TailState {
+            good_len: pos + HEADER_LEN,
+            torn_bytes: body.len() - pos,
+            stop,
+        },
+    ))
 }
 
 /// The decoded contents of a whole WAL file.

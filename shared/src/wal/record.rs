@@ -199,6 +199,52 @@ fn encode_row(
 /// range must not overflow; no bytes may follow the last row.
 pub fn decode_payload(payload: &[u8]) -> Result<WalRecord, CorruptReason> {
     let mut c = Cursor::new(payload);
+    let head = read_head(&mut c)?;
+    let (batch_id, first, count) = (head.batch_id, head.first_seq.0, head.rows);
+    // `count` is bounded by the payload length above, so this allocation is too.
+    let mut rows = Vec::with_capacity(count as usize);
+    let mut bases = [0i64; NUM_COLUMNS];
+    for i in 0..count {
+        rows.push(decode_row(&mut c, i as usize, Seq(first + i), &mut bases)?);
+    }
+    if c.remaining() != 0 {
+        return Err(CorruptReason::TrailingBytes(c.remaining()));
+    }
+    Ok(WalRecord { batch_id, rows })
+}
+
+/// What recovery needs of a record without decoding its rows: the batch id, the first
+/// sequence number and the row count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSummary {
+    /// The client's `X-Batch-ID`, if any.
+    pub batch_id: Option<BatchId>,
+    /// The seq of the first row (0 when there are no rows).
+    pub first_seq: Seq,
+    /// Number of rows.
+    pub rows: u64,
+}
+
+impl RecordSummary {
+    /// The seq of the last row, if the record has rows.
+    pub fn last_seq(&self) -> Option<Seq> {
+        self.rows
+            .checked_sub(1)
+            .and_then(|n| self.first_seq.0.checked_add(n))
+            .map(Seq)
+    }
+}
+
+/// Decodes the head of a record payload (batch id, first seq, row count) with the same
+/// checks [`decode_payload`] makes on it, without decoding the rows: start-up recovery
+/// reads every pending WAL this way, at the speed of the CRC rather than of row decoding.
+pub fn decode_summary(payload: &[u8]) -> Result<RecordSummary, CorruptReason> {
+    read_head(&mut Cursor::new(payload))
+}
+
+/// Reads and checks a payload's head: batch id tag and bytes, first seq, row count (bounded
+/// by the bytes left), and a seq range that does not overflow.
+fn read_head(c: &mut Cursor<'_>) -> Result<RecordSummary, CorruptReason> {
     let tag_at = c.pos();
     let tag = c.uvarint()?;
     let batch_id = if tag == 0 {
@@ -232,16 +278,11 @@ pub fn decode_payload(payload: &[u8]) -> Result<WalRecord, CorruptReason> {
     if !seq_ok {
         return Err(CorruptReason::BadSeqRange { first, count });
     }
-    // `count` is bounded by the payload length above, so this allocation is too.
-    let mut rows = Vec::with_capacity(count as usize);
-    let mut bases = [0i64; NUM_COLUMNS];
-    for i in 0..count {
-        rows.push(decode_row(&mut c, i as usize, Seq(first + i), &mut bases)?);
-    }
-    if c.remaining() != 0 {
-        return Err(CorruptReason::TrailingBytes(c.remaining()));
-    }
-    Ok(WalRecord { batch_id, rows })
+    Ok(RecordSummary {
+        batch_id,
+        first_seq: Seq(first),
+        rows: count,
+    })
 }
 
 fn parse_level(b: &[u8]) -> Result<Level, CorruptReason> {

@@ -32,17 +32,23 @@ pub struct Ingestd {
 impl Ingestd {
     /// Starts the release (or current-profile) binary on `data_dir`, logging to `log`.
     pub fn start(data_dir: &Path, log: &Path) -> Result<Ingestd> {
+        Ingestd::start_waiting(data_dir, log, Duration::from_secs(20))
+    }
+
+    /// [`Ingestd::start`], allowing `wait` for start-up recovery before the port opens.
+    pub fn start_waiting(data_dir: &Path, log: &Path, wait: Duration) -> Result<Ingestd> {
         std::fs::create_dir_all(data_dir)?;
         let bin = binary("opentrace-ingestd")?;
         let addr = free_addr()?;
         let dd = data_dir.to_string_lossy().to_string();
         let a = addr.to_string();
-        let daemon = Daemon::spawn(
+        let daemon = Daemon::spawn_waiting(
             &bin,
             &["--data-dir", &dd, "--addr", &a, "--sync", "always"],
             &[("OPENTRACE_API_KEY", BENCH_KEY), ("RUST_LOG", "warn")],
             addr,
             log,
+            wait,
         )?;
         Ok(Ingestd {
             daemon,

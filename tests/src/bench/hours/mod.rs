@@ -139,7 +139,12 @@ pub fn run_hours(opts: &HoursOptions, command: &str) -> Result<(HoursResults, Pa
 
     say("ingestd: recovery builds every chunk and seals every hour");
     let t = Instant::now();
-    let ing = Ingestd::start(&data, &scratch.join("ingestd.log"))?;
+    let ing = Ingestd::start_waiting(
+        &data,
+        &scratch.join("ingestd.log"),
+        Duration::from_secs(600),
+    )?;
+    let ingestd_start_s = t.elapsed().as_secs_f64();
     let ingestd_build_mem = wait_built(&dd, &ing, opts.hours, Duration::from_secs(3600))?;
     let build_s = t.elapsed().as_secs_f64();
     ing.stop()?;
@@ -184,6 +189,7 @@ pub fn run_hours(opts: &HoursOptions, command: &str) -> Result<(HoursResults, Pa
         synthesized: syn,
         synth_s,
         build_s,
+        ingestd_start_s,
         ingestd_build_mem,
         disk,
         queryd_start_s,

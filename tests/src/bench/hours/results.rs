@@ -25,6 +25,9 @@ pub struct HoursResults {
     pub synth_s: f64,
     /// Seconds ingestd took to build every chunk and seal every hour.
     pub build_s: f64,
+    /// Seconds from spawning ingestd to its port answering (start-up recovery reads every
+    /// pending WAL's record heads first).
+    pub ingestd_start_s: f64,
     /// ingestd's peak memory while building.
     pub ingestd_build_mem: Mem,
     /// The data directory afterwards.
@@ -62,13 +65,14 @@ impl HoursResults {
         let _ = writeln!(
             o,
             "Data: {} hourly segments × {} entries = {} entries, {} rows stored \
-             ({:.0} B of JSON per entry), {} WALs built into {} chunks by ingestd's recovery in {:.0} s \
+             ({:.0} B of JSON per entry). ingestd opened its port {:.1} s after start with {} WALs pending, built them into {} chunks in {:.0} s \
              ({:.0} rows/s; ingestd peak RSS {:.0} MiB, anonymous {:.0} MiB at its largest sample); on disk {:.1} B/row (`.col` {:.1}, `.idx` {:.1}, meta {:.2}).\n",
             s.hours,
             s.entries / u64::from(s.hours.max(1)),
             s.entries,
             s.rows,
             s.raw_json_bytes as f64 / s.entries.max(1) as f64,
+            self.ingestd_start_s,
             s.wals,
             self.disk.chunks,
             self.build_s,
