@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
         }
         for c in [Col::TraceId, Col::RequestId, Col::SessionId] {
             let _ = reader.id_postings(c, t);
+            let _ = reader.may_contain(c, t);
         }
     }
     let mut infos = Vec::new();

@@ -47,7 +47,8 @@ fn build_col(rows: &[Row]) -> Vec<u8> {
     b.finish().expect("chunk builds")
 }
 
-/// The index of the text plus the id keys of `ids` only, to show what each id column costs.
+/// The index of the text plus the id keys of `ids` only (no bloom filters: rows are added
+/// text by text), to show what each id column costs.
 fn build_text_idx(rows: &[Row], ids: &[Col]) -> Vec<u8> {
     let mut b = IndexBuilder::with_id_columns(ids);
     for (i, r) in rows.iter().enumerate() {
@@ -189,7 +190,10 @@ fn main() {
         (".col", col.len()),
         (".idx", idx.len()),
         (".idx: text terms only", text_idx.len()),
-        (".idx: id keys (difference)", idx.len() - text_idx.len()),
+        (
+            ".idx: bloom filters of the id columns (difference)",
+            idx.len() - text_idx.len(),
+        ),
     ]
     .into_iter()
     .chain(id_costs.iter().map(|(w, b)| (w.as_str(), *b)))

@@ -122,7 +122,7 @@ fn header_errors_are_specific() {
         IndexReader::open(&d),
         Err(IndexError::UnsupportedVersion {
             found: 9,
-            supported: 2
+            supported: 3
         })
     ));
     let mut d = file.clone();

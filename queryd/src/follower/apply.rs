@@ -128,6 +128,9 @@ fn load_impact(
 /// [`FollowerError::CursorMoved`] (and changes nothing) if the committed cursor is not
 /// `expected`. With `commit == false` everything is done and then rolled back (fault
 /// injection: a crash just before the commit).
+///
+/// Rows come with only the columns of `source::FOLLOWED_COLUMNS` filled in: a field read
+/// here must be listed there.
 pub(crate) fn apply_batch(
     conn: &mut Connection,
     expected: Seq,

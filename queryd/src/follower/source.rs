@@ -4,10 +4,27 @@
 
 use std::time::{Duration, Instant};
 
-use opentrace_shared::{Row, Seq};
+use opentrace_shared::{Col, Row, Seq};
 
 use crate::catalog::Snapshot;
-use crate::query::{EnvRestriction, Filter, Order, SearchOpts, search};
+use crate::query::{EnvRestriction, Filter, Order, SearchOpts, search_columns};
+
+/// The columns the follower's state is derived from (`apply.rs`): decoding only these keeps
+/// it from decompressing bodies and other large columns for every page.
+const FOLLOWED_COLUMNS: &[Col] = &[
+    Col::Seq,
+    Col::Ts,
+    Col::Env,
+    Col::Service,
+    Col::Version,
+    Col::ErrorFingerprint,
+    Col::ErrorClass,
+    Col::ErrorMessage,
+    Col::Message,
+    Col::SourceFile,
+    Col::SourceLine,
+    Col::UserId,
+];
 
 /// What the source found after the cursor.
 #[derive(Debug)]
@@ -45,7 +62,7 @@ fn rows_in(snap: &Snapshot, lo: u64, hi: u64, limit: usize) -> (Vec<Row>, bool) 
     let mut f = Filter::new(EnvRestriction::All);
     f.seq_min = Some(Seq(lo));
     f.seq_max = Some(Seq(hi));
-    let r = search(
+    let r = search_columns(
         snap,
         &f,
         SearchOpts {
@@ -53,6 +70,7 @@ fn rows_in(snap: &Snapshot, lo: u64, hi: u64, limit: usize) -> (Vec<Row>, bool) 
             order: Order::OldestFirst,
             cursor: None,
         },
+        Some(FOLLOWED_COLUMNS),
     );
     (r.rows, !r.stats.errors.is_empty())
 }

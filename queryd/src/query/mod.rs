@@ -40,7 +40,9 @@ pub use aggregate::{
 pub use cursor::Cursor;
 pub use filter::{EnvRestriction, Filter, IntRange};
 pub use percentile::ValueCounts;
-pub use search::{Context, Order, SearchOpts, SearchResult, around, get_by_seq, newest, search};
+pub use search::{
+    Context, Order, SearchOpts, SearchResult, around, get_by_seq, newest, search, search_columns,
+};
 
 /// Errors of the query API (bad input; scan problems are reported in [`ScanStats`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,17 +1,21 @@
 //! Evaluating a [`Plan`] on one chunk (column by column) or one WAL view (row by row).
 //!
 //! Chunk evaluation order:
-//! 1. `AnyOf` predicates through `ChunkReader::filter_eq` (dictionary columns look the value
+//! 0. an id predicate (trace, span, request, user id) the `.idx` bloom filters rule out ends
+//!    the chunk at once;
+//! 1. the full-text query's candidates from the `.idx` postings (no column decoded; none
+//!    ends the chunk);
+//! 2. `AnyOf` predicates through `ChunkReader::filter_eq` (dictionary columns look the value
 //!    up once and scan packed ids; an absent value returns an empty set at once), cheapest
-//!    first, stopping as soon as the candidate set is empty;
-//! 2. the full-text query's candidates from the `.idx` postings, intersected; when the
-//!    postings are not exact (phrases, very long terms) the candidates are verified with
-//!    `Query::matches_row` on rows built from just the decoded text columns;
+//!    first, intersected, stopping as soon as the candidate set is empty; when the postings
+//!    are not exact (phrases, very long terms) the remaining candidates are then verified
+//!    with `Query::matches_row` on rows built from just the decoded text columns;
 //! 3. every other predicate on its decoded column, only over the remaining candidates; a
 //!    `ts`/`seq` range the zone map proves true for the whole chunk is not evaluated.
 
 use opentrace_shared::chunk::{ChunkReader, RowSet};
-use opentrace_shared::{COLUMNS, Col, Row};
+use opentrace_shared::fts::BLOOM_COLUMNS;
+use opentrace_shared::{COLUMNS, Col, Row, Value};
 
 use super::ScanStats;
 use super::filter::Pred;
@@ -111,7 +115,20 @@ pub(crate) fn scan_chunk<'a>(
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", h.col_path().display());
     let r = h.reader().map_err(|e| fail(&e))?;
     let n = r.row_count();
+    if bloom_rules_out(h, plan) {
+        return Ok((r, RowSet::new()));
+    }
     let mut acc: Option<RowSet> = None;
+    // The index's candidates first: a lookup in the `.idx` costs microseconds, where an
+    // equality predicate decodes a whole column, and a rare term usually ends the chunk.
+    if let Some(q) = &plan.text {
+        let idx = h.index().map_err(|e| fail(&e))?;
+        let cands = RowSet::from_unsorted(q.candidates(&idx).map_err(|e| fail(&e))?);
+        if cands.is_empty() {
+            return Ok((r, cands));
+        }
+        acc = Some(cands);
+    }
     for p in &plan.preds {
         if let Pred::AnyOf(col, vals) = p {
             let mut u = RowSet::new();
@@ -125,29 +142,29 @@ pub(crate) fn scan_chunk<'a>(
             acc = Some(s);
         }
     }
-    if let Some(q) = &plan.text {
-        let idx = h.index().map_err(|e| fail(&e))?;
-        let cands = RowSet::from_unsorted(q.candidates(&idx).map_err(|e| fail(&e))?);
-        let mut s = narrow(acc, cands);
-        if !q.is_exact_from_index() && !s.is_empty() {
-            let cols: Vec<_> = COLUMNS
-                .iter()
-                .filter(|d| d.full_text)
-                .map(|d| r.column(d.col))
-                .collect::<Result<_, _>>()
-                .map_err(|e| fail(&e))?;
-            let keep: Vec<u32> = s
-                .iter()
-                .filter(|&i| {
-                    let mut row = Row::default();
-                    for c in &cols {
-                        let _ = row.set(c.col(), c.get_owned(i as usize));
-                    }
-                    q.matches_row(&row)
-                })
-                .collect();
-            s = RowSet::from_unsorted(keep);
-        }
+    // Candidates that are not exact (phrases, very long terms) are verified on the decoded
+    // text columns, after the equality predicates have narrowed them.
+    if let Some(q) = &plan.text
+        && !q.is_exact_from_index()
+        && let Some(s) = acc.take()
+    {
+        let cols: Vec<_> = COLUMNS
+            .iter()
+            .filter(|d| d.full_text)
+            .map(|d| r.column(d.col))
+            .collect::<Result<_, _>>()
+            .map_err(|e| fail(&e))?;
+        let keep: Vec<u32> = s
+            .iter()
+            .filter(|&i| {
+                let mut row = Row::default();
+                for c in &cols {
+                    let _ = row.set(c.col(), c.get_owned(i as usize));
+                }
+                q.matches_row(&row)
+            })
+            .collect();
+        let s = RowSet::from_unsorted(keep);
         if s.is_empty() {
             return Ok((r, s));
         }
@@ -185,15 +202,46 @@ pub(crate) fn scan_chunk<'a>(
     Ok((r, acc.unwrap_or_else(|| RowSet::all(n))))
 }
 
+/// Whether the chunk's `.idx` bloom filters prove that an id predicate (trace, span,
+/// request or user id) matches no row, so the chunk ends before any column is decoded.
+/// A file without filters, an unreadable index or an empty value never rule anything out.
+fn bloom_rules_out(h: &ChunkHandle, plan: &Plan) -> bool {
+    let ids = |p: &&Pred| matches!(p, Pred::AnyOf(c, _) if BLOOM_COLUMNS.contains(c));
+    if !plan.preds.iter().any(|p| ids(&p)) {
+        return false;
+    }
+    let Ok(idx) = h.index() else {
+        return false;
+    };
+    plan.preds.iter().filter(ids).any(|p| match p {
+        Pred::AnyOf(col, vals) => {
+            !vals.is_empty()
+                && vals.iter().all(|v| match v {
+                    Value::Str(s) if !s.is_empty() => idx.may_contain(*col, s) == Some(false),
+                    _ => false,
+                })
+        }
+        _ => false,
+    })
+}
+
 /// Rows of a WAL view matching the plan, in seq order.
 pub(crate) fn scan_wal<'a>(w: &'a WalView, plan: &Plan) -> Vec<&'a Row> {
     w.rows().filter(|r| plan.matches_row(r)).collect()
 }
 
-/// Builds full rows `rows` of a chunk, decoding each column once.
-pub(crate) fn materialize(r: &ChunkReader<'_>, rows: &[u32]) -> Result<Vec<Row>, String> {
+/// Builds rows `rows` of a chunk, decoding each column once: every column, or only
+/// `columns` (the others keep their defaults).
+pub(crate) fn materialize(
+    r: &ChunkReader<'_>,
+    rows: &[u32],
+    columns: Option<&[Col]>,
+) -> Result<Vec<Row>, String> {
     let mut out: Vec<Row> = rows.iter().map(|_| Row::default()).collect();
     for def in COLUMNS {
+        if columns.is_some_and(|cs| !cs.contains(&def.col)) {
+            continue;
+        }
         let col = r.column(def.col).map_err(|e| e.to_string())?;
         for (row, &i) in out.iter_mut().zip(rows) {
             row.set(def.col, col.get_owned(i as usize))

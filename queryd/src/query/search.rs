@@ -156,6 +156,19 @@ fn scan_unit(
 
 /// Returns up to `opts.limit` rows matching `filter`, in `opts.order`, after `opts.cursor`.
 pub fn search(snap: &Snapshot, filter: &Filter, opts: SearchOpts) -> SearchResult {
+    search_columns(snap, filter, opts, None)
+}
+
+/// [`search`], materialising only `columns` of the rows found in chunks (the others are
+/// left at their defaults; rows from WAL tails are whole). For readers that need a few
+/// fields of many rows, like the follower: decoding the large text and body columns of a
+/// chunk for every page is what [`search`] would spend its time on.
+pub fn search_columns(
+    snap: &Snapshot,
+    filter: &Filter,
+    opts: SearchOpts,
+    columns: Option<&[Col]>,
+) -> SearchResult {
     let plan = Plan::new(filter);
     let mut stats = ScanStats::default();
     let mut us = units(snap, &plan, &|_| false, &mut stats);
@@ -213,7 +226,7 @@ pub fn search(snap: &Snapshot, filter: &Filter, opts: SearchOpts) -> SearchResul
     } else {
         None
     };
-    let rows = materialize_all(&us, best, &mut stats);
+    let rows = materialize_all(&us, best, columns, &mut stats);
     SearchResult {
         rows,
         next_cursor,
@@ -221,7 +234,12 @@ pub fn search(snap: &Snapshot, filter: &Filter, opts: SearchOpts) -> SearchResul
     }
 }
 
-fn materialize_all(us: &[Unit<'_>], best: Vec<Cand>, stats: &mut ScanStats) -> Vec<Row> {
+fn materialize_all(
+    us: &[Unit<'_>],
+    best: Vec<Cand>,
+    columns: Option<&[Col]>,
+    stats: &mut ScanStats,
+) -> Vec<Row> {
     let mut slots: Vec<Option<Row>> = Vec::with_capacity(best.len());
     let mut by_unit: std::collections::BTreeMap<usize, Vec<(usize, u32)>> = Default::default();
     for (pos, c) in best.into_iter().enumerate() {
@@ -242,8 +260,8 @@ fn materialize_all(us: &[Unit<'_>], best: Vec<Cand>, stats: &mut ScanStats) -> V
             };
             let r = h.reader().map_err(|e| e.to_string())?;
             let idx: Vec<u32> = wanted.iter().map(|w| w.1).collect();
-            let rows =
-                materialize(&r, &idx).map_err(|e| format!("{}: {e}", h.col_path().display()))?;
+            let rows = materialize(&r, &idx, columns)
+                .map_err(|e| format!("{}: {e}", h.col_path().display()))?;
             Ok(wanted.iter().map(|w| w.0).zip(rows).collect())
         })
         .collect();

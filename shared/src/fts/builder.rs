@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::bloom::{BLOOM_COLUMNS, value_hash, write_filter};
 use super::error::IndexError;
 use super::fields::indexed_texts;
 use super::format::{
@@ -147,6 +148,8 @@ pub struct IndexBuilder {
     out_of_order: bool,
     id_cols: Vec<Col>,
     id_mask: u32,
+    /// Per bloom column (ascending id), the hashes of its values so far.
+    blooms: Vec<(Col, Vec<u64>)>,
 }
 
 impl Default for IndexBuilder {
@@ -176,6 +179,13 @@ impl IndexBuilder {
                 id_cols.push(c);
             }
         }
+        let mut bloom_cols: Vec<Col> = BLOOM_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| id_mask_bit(*c).is_some())
+            .collect();
+        bloom_cols.sort();
+        bloom_cols.dedup();
         IndexBuilder {
             state: Terms::default(),
             row_count: 0,
@@ -183,6 +193,7 @@ impl IndexBuilder {
             out_of_order: false,
             id_cols,
             id_mask,
+            blooms: bloom_cols.into_iter().map(|c| (c, Vec::new())).collect(),
         }
     }
 
@@ -202,6 +213,13 @@ impl IndexBuilder {
                 && !v.is_empty()
             {
                 state.add_id(row_idx, col, v);
+            }
+        }
+        for (col, hashes) in &mut self.blooms {
+            if let Some(v) = row.get(*col).as_str()
+                && !v.is_empty()
+            {
+                hashes.push(value_hash(v));
             }
         }
     }
@@ -247,6 +265,7 @@ impl IndexBuilder {
             row_count,
             out_of_order,
             id_mask,
+            blooms,
             ..
         } = self;
         let Terms {
@@ -330,6 +349,19 @@ impl IndexBuilder {
         to_u32(post.len(), "postings size")?;
         to_u32(dict.len(), "dictionary size")?;
 
+        // Bloom filters of the id columns that have values in this chunk.
+        let mut bloom = Vec::new();
+        let mut bloom_columns = 0u32;
+        for (col, mut hashes) in blooms {
+            if hashes.is_empty() {
+                continue;
+            }
+            if let Some(bit) = id_mask_bit(col) {
+                bloom_columns |= bit;
+                write_filter(&mut hashes, &mut bloom);
+            }
+        }
+
         let mut header = [0u8; HEADER_LEN];
         header[..4].copy_from_slice(&MAGIC);
         header[4..6].copy_from_slice(&VERSION.to_le_bytes());
@@ -344,13 +376,18 @@ impl IndexBuilder {
             postings_crc: crc32c::crc32c(&post),
             dict_crc: crc32c::crc32c(&dict),
             index_crc: crc32c::crc32c(&index),
+            bloom_columns,
+            bloom_len: bloom.len() as u64,
+            bloom_crc: crc32c::crc32c(&bloom),
         };
-        let mut out =
-            Vec::with_capacity(HEADER_LEN + post.len() + dict.len() + index.len() + FOOTER_LEN + 4);
+        let mut out = Vec::with_capacity(
+            HEADER_LEN + post.len() + dict.len() + index.len() + bloom.len() + FOOTER_LEN + 4,
+        );
         out.extend_from_slice(&header);
         out.extend_from_slice(&post);
         out.extend_from_slice(&dict);
         out.extend_from_slice(&index);
+        out.extend_from_slice(&bloom);
         out.extend_from_slice(&footer.encode(&header));
         out.extend_from_slice(&MAGIC);
         Ok(out)

@@ -15,6 +15,8 @@ pub enum Section {
     BlockIndex,
     /// The fixed-size footer and trailer.
     Footer,
+    /// The bloom filters of id columns (version 3).
+    Bloom,
 }
 
 impl fmt::Display for Section {
@@ -25,6 +27,7 @@ impl fmt::Display for Section {
             Section::Dictionary => "dictionary",
             Section::BlockIndex => "block index",
             Section::Footer => "footer",
+            Section::Bloom => "bloom filters",
         })
     }
 }

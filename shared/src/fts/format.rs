@@ -5,7 +5,8 @@
 //! postings   P bytes   postings lists of terms with df >= 2, in term order
 //! dictionary D bytes   blocks of up to BLOCK_TERMS front-coded terms (zstd when smaller)
 //! block idx  8*B bytes per block: u32 LE offset in dictionary, u32 LE postings base
-//! footer     56 bytes  see [`Footer`]
+//! blooms     L bytes   version 3: a bloom filter per id column (`super::bloom`)
+//! footer     72 bytes  see [`Footer`] (56 bytes in versions 1 and 2)
 //! trailer    4 bytes   "OTIX"
 //! ```
 
@@ -14,16 +15,33 @@ use crate::schema::Col;
 
 /// File magic, at the start and at the very end of the file.
 pub const MAGIC: [u8; 4] = *b"OTIX";
-/// Format version written by this build (readers also accept [`VERSION_1`]).
-pub const VERSION: u16 = 2;
+/// Format version written by this build (readers also accept [`VERSION_1`] and
+/// [`VERSION_2`]).
+pub const VERSION: u16 = 3;
+/// Version 2: like version 3 without the bloom section (56-byte footer).
+pub const VERSION_2: u16 = 2;
 /// The first format version: uncompressed dictionary blocks, no shared lists, no id keys.
 pub const VERSION_1: u16 = 1;
 /// Header length: magic, version, flags.
 pub const HEADER_LEN: usize = 8;
-/// Footer length (without the 4-byte trailer magic).
-pub const FOOTER_LEN: usize = 56;
-/// Footer plus trailer magic.
-pub const TAIL_LEN: usize = FOOTER_LEN + 4;
+/// Footer length of version 3 (without the 4-byte trailer magic).
+pub const FOOTER_LEN: usize = 72;
+/// Footer length of versions 1 and 2.
+pub const FOOTER_LEN_V2: usize = 56;
+
+/// Footer plus trailer magic for a file of `version`.
+pub fn tail_len(version: u16) -> usize {
+    footer_len(version) + 4
+}
+
+/// Footer length for a file of `version`.
+pub fn footer_len(version: u16) -> usize {
+    if version >= VERSION {
+        FOOTER_LEN
+    } else {
+        FOOTER_LEN_V2
+    }
+}
 /// Maximum number of terms in one dictionary block written by this build (version 2;
 /// version 1 files have at most [`BLOCK_TERMS_V1`]).
 pub const BLOCK_TERMS: usize = 256;
@@ -97,10 +115,17 @@ pub struct Footer {
     pub dict_crc: u32,
     /// CRC32C of the block index section.
     pub index_crc: u32,
+    /// Version 3: bit `c` set when column id `c` has a bloom filter (0 before).
+    pub bloom_columns: u32,
+    /// Version 3: length of the bloom section (0 before).
+    pub bloom_len: u64,
+    /// Version 3: CRC32C of the bloom section.
+    pub bloom_crc: u32,
 }
 
 impl Footer {
-    /// Serializes the footer, including its own CRC (of the header and footer bytes 0..52).
+    /// Serializes a version 3 footer, including its own CRC (of the header and footer bytes
+    /// 0..68).
     pub fn encode(&self, header: &[u8; HEADER_LEN]) -> [u8; FOOTER_LEN] {
         let mut b = [0u8; FOOTER_LEN];
         b[0..4].copy_from_slice(&self.row_count.to_le_bytes());
@@ -113,13 +138,17 @@ impl Footer {
         b[40..44].copy_from_slice(&self.postings_crc.to_le_bytes());
         b[44..48].copy_from_slice(&self.dict_crc.to_le_bytes());
         b[48..52].copy_from_slice(&self.index_crc.to_le_bytes());
-        let crc = crc32c::crc32c_append(crc32c::crc32c(header), &b[..52]);
-        b[52..56].copy_from_slice(&crc.to_le_bytes());
+        b[52..56].copy_from_slice(&self.bloom_columns.to_le_bytes());
+        b[56..64].copy_from_slice(&self.bloom_len.to_le_bytes());
+        b[64..68].copy_from_slice(&self.bloom_crc.to_le_bytes());
+        let crc = crc32c::crc32c_append(crc32c::crc32c(header), &b[..68]);
+        b[68..72].copy_from_slice(&crc.to_le_bytes());
         b
     }
 
-    /// Parses and checksums a footer.
-    pub fn decode(header: &[u8], b: &[u8]) -> Result<Footer, IndexError> {
+    /// Parses and checksums the footer of a file of `version` (`b` is [`footer_len`] bytes).
+    pub fn decode(header: &[u8], b: &[u8], version: u16) -> Result<Footer, IndexError> {
+        let crc_at = footer_len(version) - 4;
         let u32_at = |o: usize| -> Result<u32, IndexError> {
             b.get(o..o + 4)
                 .and_then(|s| s.try_into().ok())
@@ -132,9 +161,9 @@ impl Footer {
                 .map(u64::from_le_bytes)
                 .ok_or_else(|| IndexError::corrupt(Section::Footer, "short footer"))
         };
-        let stored = u32_at(52)?;
+        let stored = u32_at(crc_at)?;
         let body = b
-            .get(..52)
+            .get(..crc_at)
             .ok_or_else(|| IndexError::corrupt(Section::Footer, "short footer"))?;
         let computed = crc32c::crc32c_append(crc32c::crc32c(header), body);
         if stored != computed {
@@ -155,6 +184,9 @@ impl Footer {
             postings_crc: u32_at(40)?,
             dict_crc: u32_at(44)?,
             index_crc: u32_at(48)?,
+            bloom_columns: if crc_at > 52 { u32_at(52)? } else { 0 },
+            bloom_len: if crc_at > 52 { u64_at(56)? } else { 0 },
+            bloom_crc: if crc_at > 52 { u32_at(64)? } else { 0 },
         })
     }
 }

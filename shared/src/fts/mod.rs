@@ -13,6 +13,7 @@
 //!
 //! Byte-level format: `docs/format/idx.md`.
 
+pub mod bloom;
 pub mod builder;
 pub mod error;
 pub mod fields;
@@ -22,6 +23,7 @@ pub mod query;
 pub mod reader;
 pub mod tokenizer;
 
+pub use bloom::BLOOM_COLUMNS;
 pub use builder::IndexBuilder;
 pub use error::{IndexError, Section};
 pub use fields::indexed_texts;

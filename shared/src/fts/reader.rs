@@ -9,11 +9,12 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Ordering;
 
+use super::bloom::Blooms;
 use super::error::{IndexError, Section};
 use super::format::{
-    BLOCK_TERMS, BLOCK_TERMS_V1, FOOTER_LEN, Footer, HEADER_LEN, INDEX_ENTRY_LEN, LIST_SHARED,
-    MAGIC, MAX_BLOCK_BYTES, SECTION_RAW, SECTION_ZSTD, TAIL_LEN, VERSION, VERSION_1, id_key,
-    id_mask_bit,
+    BLOCK_TERMS, BLOCK_TERMS_V1, Footer, HEADER_LEN, INDEX_ENTRY_LEN, LIST_SHARED, MAGIC,
+    MAX_BLOCK_BYTES, SECTION_RAW, SECTION_ZSTD, VERSION, VERSION_1, VERSION_2, footer_len, id_key,
+    id_mask_bit, tail_len,
 };
 use super::postings::{Cursor, ENC_BITMAP, ENC_PACKED, ENC_VARINT, decode};
 use super::tokenizer::index_key;
@@ -98,6 +99,7 @@ pub struct IndexReader<'a> {
     postings: &'a [u8],
     dict: &'a [u8],
     index: &'a [u8],
+    blooms: Blooms<'a>,
     footer: Footer,
     version: u16,
 }
@@ -110,6 +112,7 @@ impl<'a> IndexReader<'a> {
         for (section, data, stored) in [
             (Section::Postings, r.postings, r.footer.postings_crc),
             (Section::Dictionary, r.dict, r.footer.dict_crc),
+            (Section::Bloom, r.blooms.bytes(), r.footer.bloom_crc),
         ] {
             let computed = crc32c::crc32c(data);
             if computed != stored {
@@ -124,15 +127,14 @@ impl<'a> IndexReader<'a> {
     }
 
     /// Opens an index checking magic, version, footer and block-index checksums and the
-    /// section layout, but not the postings and dictionary checksums (O(blocks), not
-    /// O(file)). Damage in those sections is still reported as an error whenever it makes
+    /// section layout, but not the postings, dictionary and bloom checksums (O(blocks), not
+    /// O(file); [`IndexReader::may_contain`] checks the bloom section when it is used). Damage in those sections is still reported as an error whenever it makes
     /// the data inconsistent, but may go unnoticed otherwise.
     pub fn open_trusted(bytes: &'a [u8]) -> Result<IndexReader<'a>, IndexError> {
-        let needed = HEADER_LEN + TAIL_LEN;
-        if bytes.len() < needed {
+        if bytes.len() < HEADER_LEN + tail_len(VERSION_1) {
             return Err(IndexError::Truncated {
                 len: bytes.len(),
-                needed,
+                needed: HEADER_LEN + tail_len(VERSION_1),
             });
         }
         let magic4 = |s: &[u8]| -> [u8; 4] { s.try_into().unwrap_or([0; 4]) };
@@ -144,10 +146,17 @@ impl<'a> IndexReader<'a> {
             });
         }
         let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-        if version != VERSION && version != VERSION_1 {
+        if version != VERSION && version != VERSION_2 && version != VERSION_1 {
             return Err(IndexError::UnsupportedVersion {
                 found: version,
                 supported: VERSION,
+            });
+        }
+        let needed = HEADER_LEN + tail_len(version);
+        if bytes.len() < needed {
+            return Err(IndexError::Truncated {
+                len: bytes.len(),
+                needed,
             });
         }
         let tail = magic4(&bytes[bytes.len() - 4..]);
@@ -158,12 +167,18 @@ impl<'a> IndexReader<'a> {
                 found: tail,
             });
         }
-        let footer_start = bytes.len() - TAIL_LEN;
+        let footer_start = bytes.len() - tail_len(version);
         let footer = Footer::decode(
             &bytes[..HEADER_LEN],
-            &bytes[footer_start..footer_start + FOOTER_LEN],
+            &bytes[footer_start..footer_start + footer_len(version)],
+            version,
         )?;
-        let lens = [footer.postings_len, footer.dict_len, footer.index_len];
+        let lens = [
+            footer.postings_len,
+            footer.dict_len,
+            footer.index_len,
+            footer.bloom_len,
+        ];
         let body: u64 = lens
             .iter()
             .try_fold(0u64, |a, &l| a.checked_add(l))
@@ -186,10 +201,13 @@ impl<'a> IndexReader<'a> {
         let p_end = HEADER_LEN + footer.postings_len as usize;
         let d_end = p_end + footer.dict_len as usize;
         let i_end = d_end + footer.index_len as usize;
+        let b_end = i_end + footer.bloom_len as usize;
+        let bloom_bytes = &bytes[i_end..b_end];
         let r = IndexReader {
             postings: &bytes[HEADER_LEN..p_end],
             dict: &bytes[p_end..d_end],
             index: &bytes[d_end..i_end],
+            blooms: Blooms::parse(bloom_bytes, footer.bloom_columns)?,
             footer,
             version,
         };
@@ -240,9 +258,25 @@ impl<'a> IndexReader<'a> {
         self.key_info(index_key(term).as_bytes())
     }
 
-    /// Format version of the file (1 or 2).
+    /// Format version of the file (1, 2 or 3).
     pub fn version(&self) -> u16 {
         self.version
+    }
+
+    /// Whether `value` may occur in id column `col` of this chunk: `Some(false)` when the
+    /// column's bloom filter rules it out, `Some(true)` when it may be there, `None` when the
+    /// file has no filter for `col` (versions 1 and 2, or a column left out). Exact, case
+    /// sensitive values, as stored.
+    ///
+    /// The bloom section's CRC is checked here (not at [`IndexReader::open_trusted`], so that
+    /// text lookups do not pay for it): a damaged section answers `Some(true)`, which only
+    /// costs the caller a scan.
+    pub fn may_contain(&self, col: Col, value: &str) -> Option<bool> {
+        let f = self.blooms.filter(col)?;
+        if crc32c::crc32c(self.blooms.bytes()) != self.footer.bloom_crc {
+            return Some(true);
+        }
+        Some(f.may_contain(value))
     }
 
     /// Whether the file holds exact-id keys for `col` (version 2 files written with `col`
