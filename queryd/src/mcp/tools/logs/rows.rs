@@ -75,6 +75,24 @@ const LIST_FIELDS: &[(&str, Col)] = &[
     ("job_class", Col::JobClass),
 ];
 
+/// The columns [`row_json`] shows: what a list of rows needs decoded (not `body`, SQL and
+/// the other large columns a single row shown in full adds).
+pub fn list_columns() -> &'static [Col] {
+    static COLS: std::sync::OnceLock<Vec<Col>> = std::sync::OnceLock::new();
+    COLS.get_or_init(|| {
+        let mut v = vec![
+            Col::Seq,
+            Col::Ts,
+            Col::Level,
+            Col::Service,
+            Col::Env,
+            Col::Message,
+        ];
+        v.extend(LIST_FIELDS.iter().map(|(_, c)| *c));
+        v
+    })
+}
+
 const FULL_EXTRA: &[(&str, Col)] = &[
     ("parent_span_id", Col::ParentSpanId),
     ("tenant_id", Col::TenantId),

@@ -5,7 +5,7 @@
 use opentrace_shared::Col;
 use serde_json::{Value, json};
 
-use super::rows::{Cuts, data_range_json, row_json};
+use super::rows::{Cuts, data_range_json, list_columns, row_json};
 use super::search_counts::search_counts;
 use super::{apply_filters, arg_str, scan_note, scoped_filter};
 use crate::mcp::args::{Window, limit};
@@ -13,7 +13,7 @@ use crate::mcp::registry::ToolCall;
 use crate::mcp::response::{ToolError, ToolOutput, ToolResult};
 use crate::mcp::tools::opt_str;
 use crate::query::{
-    AggMode, AggSpec, Cursor, Filter, Order, SearchOpts, aggregate, distinct_values, search,
+    AggMode, AggSpec, Cursor, Filter, Order, SearchOpts, aggregate, distinct_values, search_columns,
 };
 
 /// Default and maximum rows per page.
@@ -63,7 +63,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
             .total_count
         }
     };
-    let page = search(
+    let page = search_columns(
         &snap,
         &filter,
         SearchOpts {
@@ -71,6 +71,7 @@ pub(super) fn run(call: &ToolCall<'_>, now: i64) -> ToolResult {
             order,
             cursor,
         },
+        Some(list_columns()),
     );
     let mut cuts = Cuts::default();
     let logs: Vec<Value> = page.rows.iter().map(|r| row_json(r, &mut cuts)).collect();
