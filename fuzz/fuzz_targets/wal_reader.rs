@@ -6,8 +6,8 @@
 //! would show up here).
 use libfuzzer_sys::fuzz_target;
 use opentrace_shared::wal::{
-    FRAME_HEADER_LEN, HEADER_LEN, WalHeader, decode_payload, encode_record, read_records,
-    read_wal,
+    FRAME_HEADER_LEN, HEADER_LEN, WalHeader, decode_payload, decode_summary, encode_record,
+    read_records, read_wal, summarize_wal,
 };
 use opentrace_shared::{ChunkId, HourId};
 
@@ -15,6 +15,19 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(c) = read_wal(data) {
         assert_eq!(c.tail.good_len + c.tail.torn_bytes, data.len());
         assert!(c.tail.good_len >= HEADER_LEN);
+        // Recovery's head-only scan covers at least every record the full decode accepts.
+        let (heads, tail) = summarize_wal(data).expect("the header decoded once already");
+        assert!(heads.len() >= c.records.len());
+        assert!(tail.good_len >= c.tail.good_len);
+        for (h, r) in heads.iter().zip(&c.records) {
+            assert_eq!(h.rows, r.rows.len() as u64);
+            assert_eq!(h.last_seq(), r.last_seq());
+        }
+    }
+    // A payload head that decodes fully also decodes as a summary, with the same counts.
+    if let Ok(rec) = decode_payload(data) {
+        let h = decode_summary(data).expect("the full decoder accepted the head");
+        assert_eq!(h.rows, rec.rows.len() as u64);
     }
 
     let (records, tail) = read_records(data);
@@ -33,7 +46,12 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Behind a valid header, through the whole-file path.
-    let mut img = WalHeader { hour: HourId(0), chunk: ChunkId(0) }.encode().to_vec();
+    let mut img = WalHeader {
+        hour: HourId(0),
+        chunk: ChunkId(0),
+    }
+    .encode()
+    .to_vec();
     img.extend_from_slice(data);
     let c = read_wal(&img).expect("valid header");
     assert_eq!(c.records, records);
