@@ -98,13 +98,25 @@ pub fn read_records(bytes: &[u8]) -> (Vec<WalRecord>, TailState) {
 /// collecting them, so that a consumer (the chunk builder) holds one record at a time. The
 /// second argument is the offset in `bytes` just past the record: everything before it has
 /// been consumed (the builder releases those pages of its mapping).
-pub fn for_each_record(bytes: &[u8], mut f: impl FnMut(WalRecord, usize)) -> TailState {
+pub fn for_each_record(bytes: &[u8], f: impl FnMut(WalRecord, usize)) -> TailState {
+    walk_frames(bytes, decode_payload, f)
+}
+
+/// Walks the CRC-valid frames of `bytes`, decoding each payload with `decode` and handing
+/// the result and the offset just past its frame to `f`; stops at the first torn, corrupt or
+/// undecodable frame. The one loop behind [`for_each_record`] and [`summarize_wal`], so
+/// both stop at the same place.
+fn walk_frames<T>(
+    bytes: &[u8],
+    decode: impl Fn(&[u8]) -> Result<T, CorruptReason>,
+    mut f: impl FnMut(T, usize),
+) -> TailState {
     let mut pos = 0usize;
     let stop = loop {
         let rest = bytes.get(pos..).unwrap_or(&[]);
         match next_frame(rest) {
             Frame::Stop(s) => break s,
-            Frame::Ok { payload, len } => match decode_payload(payload) {
+            Frame::Ok { payload, len } => match decode(payload) {
                 Ok(r) => {
                     pos += len;
                     f(r, pos);
@@ -140,30 +152,14 @@ pub fn for_each_wal_record(
 /// corrupt frame. Rows are not decoded.
 pub fn summarize_wal(bytes: &[u8]) -> Result<(Vec<RecordSummary>, TailState), WalError> {
     WalHeader::decode(bytes)?;
-    let body = bytes.get(HEADER_LEN..).unwrap_or(&[]);
     let mut out = Vec::new();
-    let mut pos = 0usize;
-    let stop = loop {
-        let rest = body.get(pos..).unwrap_or(&[]);
-        match next_frame(rest) {
-            Frame::Stop(s) => break s,
-            Frame::Ok { payload, len } => match decode_summary(payload) {
-                Ok(r) => {
-                    pos += len;
-                    out.push(r);
-                }
-                Err(reason) => break TailStop::Undecodable(reason),
-            },
-        }
-    };
-    Ok((
-        out,
-        TailState {
-            good_len: pos + HEADER_LEN,
-            torn_bytes: body.len() - pos,
-            stop,
-        },
-    ))
+    let mut tail = walk_frames(
+        bytes.get(HEADER_LEN..).unwrap_or(&[]),
+        decode_summary,
+        |r, _| out.push(r),
+    );
+    tail.good_len += HEADER_LEN;
+    Ok((out, tail))
 }
 
 /// The decoded contents of a whole WAL file.
