@@ -40,11 +40,6 @@ enum Part<'c> {
     Null,
 }
 
-#[inline]
-fn not_null(col: &Column, i: usize) -> bool {
-    !col.is_null(i)
-}
-
 impl Part<'_> {
     fn radix(&self) -> usize {
         match self {
@@ -58,7 +53,7 @@ impl Part<'_> {
     fn code(&self, i: usize) -> usize {
         match self {
             Part::Dict { col, dict, ids } => match ids.get(i) {
-                Some(&id) if (id as usize) < dict.len() && not_null(col, i) => id as usize + 1,
+                Some(&id) if (id as usize) < dict.len() && !col.is_null(i) => id as usize + 1,
                 _ => 0,
             },
             Part::Int {
@@ -69,7 +64,7 @@ impl Part<'_> {
                 radix,
                 ..
             } => match vals.get(i) {
-                Some(&v) if not_null(col, i) => {
+                Some(&v) if !col.is_null(i) => {
                     let c = v.div_euclid(*width) - lo + 1;
                     if c > 0 && (c as usize) < *radix {
                         c as usize
@@ -120,7 +115,7 @@ fn part<'c>(col: &'c Column, width: i64, set: &[u32]) -> Option<Part<'c>> {
             for &i in set {
                 let i = i as usize;
                 if let Some(&v) = vals.get(i)
-                    && not_null(col, i)
+                    && !col.is_null(i)
                 {
                     let b = v.div_euclid(width);
                     lo = lo.min(b);
@@ -201,10 +196,10 @@ pub(crate) fn count(
     }
     let level = by_col(Col::Level);
     let err_by_id = error_flags(level)?;
-    let level_ids = match level.map(Column::values) {
-        Some(ColumnValues::Dict { ids, .. }) => Some((level, ids.as_slice())),
+    let level_ids = level.and_then(|col| match col.values() {
+        ColumnValues::Dict { ids, .. } => Some((col, ids.as_slice())),
         _ => None,
-    };
+    });
     let mut counts = vec![[0u32; 2]; slots];
     for &i in set {
         let i = i as usize;
@@ -213,8 +208,8 @@ pub(crate) fn count(
             code = code * p.radix() + p.code(i);
         }
         let is_err = match level_ids {
-            Some((Some(col), ids)) => {
-                not_null(col, i)
+            Some((col, ids)) => {
+                !col.is_null(i)
                     && ids
                         .get(i)
                         .and_then(|&id| err_by_id.get(id as usize))

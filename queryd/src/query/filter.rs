@@ -169,14 +169,11 @@ impl Filter {
     /// restriction (the `meta.json` fast path then checks the restriction per hour). A
     /// full-text query is a predicate.
     pub(crate) fn only_time_range(&self) -> bool {
-        if self.text.is_some() {
-            return false;
-        }
-        let mut f = self.clone();
-        f.ts_from = None;
-        f.ts_to = None;
-        f.envs = EnvRestriction::All;
-        f.compile().is_empty()
+        // Each of these, when set, is a predicate of its own in `compile`.
+        self.levels.is_none()
+            && self.min_level.is_none()
+            && self.service.is_none()
+            && self.only_rollup_predicates()
     }
 
     /// Whether the filter constrains nothing but the `ts` range, the environments, the levels
