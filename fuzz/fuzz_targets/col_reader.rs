@@ -1,6 +1,6 @@
 #![no_main]
-//! Opens arbitrary bytes as a chunk file and decodes everything: every column, dictionaries,
-//! equality filters, batches and rows. The reader must return errors, never panic.
+//! Opens arbitrary bytes as a chunk file and decodes everything: every column, point reads
+//! (`values_at`, framed strings), dictionaries, equality filters, batches and rows. The reader must return errors, never panic.
 use libfuzzer_sys::fuzz_target;
 use opentrace_shared::chunk::ChunkReader;
 use opentrace_shared::{Col, ValueRef};
@@ -18,6 +18,8 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         let _ = r.dictionary(c);
+        let n = r.row_count();
+        let _ = r.values_at(c, &[0, n / 2, n.saturating_sub(1), n]);
         let _ = r.filter_eq(c, ValueRef::Str("error"));
         let _ = r.filter_eq(c, ValueRef::Int(200));
         let _ = r.filter_eq(c, ValueRef::Null);

@@ -9,7 +9,9 @@
 //! `tests/data/loghub`), opens a catalog, and reports p50/p99 of each query: "cold" is the
 //! first run after opening the catalog (the OS page cache is warm: the files were just
 //! written), "warm" the following `--iters` runs. Also prints the process RSS.
-//! `--dir PATH` reuses (or keeps) a data directory.
+//! `--dir PATH` reuses (or keeps) a data directory; `--frame-rows N` sets the rows per
+//! string frame of the chunks it writes (a value above `--chunk-rows` writes unframed
+//! strings, as `.col` version 1 did).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -19,7 +21,7 @@ use opentrace_queryd::query::{
     AggMode, AggSpec, EnvRestriction, Filter, GroupKey, Metric, Order, SearchOpts, aggregate,
     search,
 };
-use opentrace_shared::chunk::ChunkBuilder;
+use opentrace_shared::chunk::{ChunkBuilder, ChunkOptions};
 use opentrace_shared::datadir::{DataDir, publish_chunk, publish_file};
 use opentrace_shared::fts::{IndexBuilder, Query};
 use opentrace_shared::meta::{HourMetaBuilder, MetaRow, Range};
@@ -30,6 +32,7 @@ struct Args {
     hours: i64,
     rows_per_hour: u64,
     chunk_rows: u64,
+    frame_rows: usize,
     iters: usize,
     dir: Option<PathBuf>,
 }
@@ -39,6 +42,7 @@ fn parse_args() -> Args {
         hours: 24,
         rows_per_hour: 20_000,
         chunk_rows: 65_536,
+        frame_rows: ChunkOptions::default().text_frame_rows,
         iters: 20,
         dir: None,
     };
@@ -50,6 +54,7 @@ fn parse_args() -> Args {
             "--hours" => a.hours = val.parse().unwrap_or(a.hours),
             "--rows-per-hour" => a.rows_per_hour = val.parse().unwrap_or(a.rows_per_hour),
             "--chunk-rows" => a.chunk_rows = val.parse().unwrap_or(a.chunk_rows),
+            "--frame-rows" => a.frame_rows = val.parse().unwrap_or(a.frame_rows),
             "--iters" => a.iters = val.parse().unwrap_or(a.iters),
             "--dir" => a.dir = Some(PathBuf::from(val)),
             other => eprintln!("ignoring unknown argument {other}"),
@@ -203,7 +208,10 @@ fn build_hour(dd: &DataDir, lines: &[String], hour: HourId, k: i64, a: &Args) {
     let mut cid = ChunkId(0);
     while i < a.rows_per_hour {
         let n = a.chunk_rows.min(a.rows_per_hour - i);
-        let mut cb = ChunkBuilder::new();
+        let mut cb = ChunkBuilder::with_options(ChunkOptions {
+            text_frame_rows: a.frame_rows,
+            ..ChunkOptions::default()
+        });
         let mut ib = IndexBuilder::new();
         for j in 0..n {
             let row = gen_row(

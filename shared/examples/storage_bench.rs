@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use opentrace_shared::chunk::{ChunkBuilder, ChunkReader};
+use opentrace_shared::chunk::{ChunkBuilder, ChunkOptions, ChunkReader};
 use opentrace_shared::fts::{IndexBuilder, IndexReader, KEYABLE_ID_COLUMNS, Query, indexed_texts};
 use opentrace_shared::testdata;
 use opentrace_shared::{Col, Row, ValueRef};
@@ -39,8 +39,21 @@ fn latencies<T>(items: &[T], mut f: impl FnMut(&T)) -> (Duration, Duration) {
     (p(0.5), p(0.99))
 }
 
+/// The writer's options; `OT_FRAME_ROWS` overrides the rows per string frame (to compare
+/// frame sizes).
+fn col_options() -> ChunkOptions {
+    let mut o = ChunkOptions::default();
+    if let Some(n) = std::env::var("OT_FRAME_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        o.text_frame_rows = n;
+    }
+    o
+}
+
 fn build_col(rows: &[Row]) -> Vec<u8> {
-    let mut b = ChunkBuilder::new();
+    let mut b = ChunkBuilder::with_options(col_options());
     for r in rows {
         b.push(r);
     }
@@ -93,6 +106,18 @@ fn main() {
     let per_row = |b: usize| b as f64 / n as f64;
 
     let (t_col, col) = best_of(3, || build_col(&rows));
+    if std::env::var_os("OT_COLUMNS").is_some() {
+        let r = ChunkReader::open(&col).expect("chunk opens");
+        for c in Col::all() {
+            eprintln!(
+                "{:>16} {:?} {:>9} B {:>6.2} B/row",
+                c.name(),
+                r.encoding(c).map(|e| e.values),
+                r.column_size(c),
+                r.column_size(c) as f64 / rows.len() as f64
+            );
+        }
+    }
     let (t_idx, idx) = best_of(3, || build_idx(&rows));
     let text_idx = build_text_idx(&rows, &[]);
     let id_costs: Vec<(String, usize)> = KEYABLE_ID_COLUMNS

@@ -6,13 +6,17 @@ use opentrace_shared::chunk::ZoneMap;
 use opentrace_shared::chunk::encoding::Cursor;
 use opentrace_shared::chunk::encoding::varint::put_uvarint;
 use opentrace_shared::chunk::format::{DirEntry, SectionRef, TRAILER_LEN, Trailer};
-use opentrace_shared::chunk::{ChunkBuilder, ChunkError, ChunkReader};
+use opentrace_shared::chunk::{ChunkBuilder, ChunkError, ChunkOptions, ChunkReader};
 use opentrace_shared::{BatchId, Col, Row, ValueRef, testdata};
 
 fn chunk(n: usize) -> (Vec<Row>, Vec<u8>) {
     let msgs = testdata::load_messages(&testdata::default_loghub_dir());
     let rows = testdata::generate(n, 9, &msgs);
-    let mut b = ChunkBuilder::new();
+    // Small frames, so that long string columns are framed (`StrFramed`) here too.
+    let mut b = ChunkBuilder::with_options(ChunkOptions {
+        text_frame_rows: 64,
+        ..ChunkOptions::default()
+    });
     b.push_batch(
         &BatchId("9c1e0a52-6b0e-4f57-9d1e-3c2f1b7a8e11".into()),
         rows[0].seq,
@@ -32,6 +36,10 @@ fn decode_everything(bytes: &[u8]) -> Result<Vec<Row>, ChunkError> {
             first_err.get_or_insert(e);
         }
         let _ = r.dictionary(c);
+        let n = r.row_count();
+        if let Ok(point) = r.values_at(c, &[n.saturating_sub(1), 0, n / 2]) {
+            assert_eq!(point.len(), 3);
+        }
         let _ = r.filter_eq(c, ValueRef::Str("info"));
         let _ = r.filter_eq(c, ValueRef::Int(200));
         let _ = r.filter_eq(c, ValueRef::Null);

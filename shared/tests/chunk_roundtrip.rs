@@ -1,13 +1,19 @@
 //! Whole-chunk round trips: random rows, edge-case rows, empty and one-row chunks, batches,
 //! zone map, and `filter_eq` against a brute-force scan.
 
-use opentrace_shared::chunk::{ChunkBuilder, ChunkError, ChunkReader, PresenceKind, ValueEncoding};
+use opentrace_shared::chunk::{
+    ChunkBuilder, ChunkError, ChunkOptions, ChunkReader, PresenceKind, ValueEncoding,
+};
 use opentrace_shared::schema::LogicalType;
 use opentrace_shared::{BatchId, COLUMNS, Col, Row, Seq, Value, ValueRef, testdata};
 use proptest::prelude::*;
 
 fn build(rows: &[Row]) -> Vec<u8> {
-    let mut b = ChunkBuilder::new();
+    build_with(rows, ChunkOptions::default())
+}
+
+fn build_with(rows: &[Row], options: ChunkOptions) -> Vec<u8> {
+    let mut b = ChunkBuilder::with_options(options);
     for r in rows {
         b.push(r);
     }
@@ -16,8 +22,26 @@ fn build(rows: &[Row]) -> Vec<u8> {
 }
 
 fn check_round_trip(rows: &[Row]) -> Vec<u8> {
-    let bytes = build(rows);
+    check_round_trip_with(rows, ChunkOptions::default())
+}
+
+fn check_round_trip_with(rows: &[Row], options: ChunkOptions) -> Vec<u8> {
+    let bytes = build_with(rows, options);
     let r = ChunkReader::open(&bytes).unwrap();
+    // Point reads of every column, in reverse order with a duplicate, equal the rows.
+    let mut order: Vec<u32> = (0..rows.len() as u32).rev().collect();
+    order.extend(order.first().copied());
+    for c in Col::all() {
+        let got = r.values_at(c, &order).unwrap();
+        for (v, &i) in got.iter().zip(&order) {
+            assert_eq!(
+                v.as_ref(),
+                rows[i as usize].get(c),
+                "values_at {} row {i}",
+                c.name()
+            );
+        }
+    }
     assert_eq!(r.row_count() as usize, rows.len());
     assert_eq!(r.rows().unwrap(), rows);
     for c in Col::all() {
@@ -112,6 +136,21 @@ proptest! {
     #[test]
     fn random_rows_round_trip(rows in proptest::collection::vec(row_strategy(), 0..40)) {
         check_round_trip(&rows);
+    }
+
+    /// Small frames put every long string column in `StrFramed`, several frames deep.
+    #[test]
+    fn framed_rows_round_trip(
+        rows in proptest::collection::vec(row_strategy(), 0..40),
+        text_frame_rows in 1usize..9,
+    ) {
+        let bytes = check_round_trip_with(&rows, ChunkOptions { text_frame_rows, ..ChunkOptions::default() });
+        let r = ChunkReader::open(&bytes).unwrap();
+        let present: Vec<String> = rows.iter().filter_map(|x| match x.get(Col::Message) { ValueRef::Str(s) => Some(s.to_owned()), _ => None }).collect();
+        let distinct = present.iter().collect::<std::collections::HashSet<_>>().len();
+        if present.len() > text_frame_rows && distinct * 2 > present.len() {
+            prop_assert_eq!(r.encoding(Col::Message).map(|e| e.values), Some(ValueEncoding::StrFramed));
+        }
     }
 
     #[test]
@@ -297,4 +336,35 @@ fn realistic_rows_round_trip_with_dictionaries() {
     let mut out = Vec::new();
     b.write_to(&mut out).unwrap();
     assert_eq!(out, bytes);
+}
+
+/// Version 1 files (no `StrFramed`) still read: a chunk written unframed with its header's
+/// version set to 1 decodes to the same rows.
+#[test]
+fn version_1_files_still_read() {
+    let msgs = testdata::load_messages(&testdata::default_loghub_dir());
+    let rows = testdata::generate(300, 5, &msgs);
+    let options = ChunkOptions {
+        text_frame_rows: usize::MAX,
+        ..ChunkOptions::default()
+    };
+    let mut bytes = build_with(&rows, options);
+    assert_eq!(&bytes[4..6], &2u16.to_le_bytes());
+    bytes[4..6].copy_from_slice(&1u16.to_le_bytes());
+    let r = ChunkReader::open(&bytes).unwrap();
+    assert_eq!(r.rows().unwrap(), rows);
+    let framed = build_with(
+        &rows,
+        ChunkOptions {
+            text_frame_rows: 16,
+            ..ChunkOptions::default()
+        },
+    );
+    let f = ChunkReader::open(&framed).unwrap();
+    assert_eq!(
+        f.encoding(Col::Message).map(|e| e.values),
+        Some(ValueEncoding::StrFramed)
+    );
+    assert_eq!(f.rows().unwrap(), rows);
+    assert_eq!(f.row(137).unwrap(), rows[137]);
 }

@@ -230,23 +230,21 @@ pub(crate) fn scan_wal<'a>(w: &'a WalView, plan: &Plan) -> Vec<&'a Row> {
     w.rows().filter(|r| plan.matches_row(r)).collect()
 }
 
-/// Builds rows `rows` of a chunk, decoding each column once: every column, or only
-/// `columns` (the others keep their defaults).
+/// Builds rows `rows` of a chunk with every column, or only `columns` (the others keep
+/// their defaults): a few rows are read point by point, many decode each column once
+/// (`ChunkReader::rows_at`).
 pub(crate) fn materialize(
     r: &ChunkReader<'_>,
     rows: &[u32],
     columns: Option<&[Col]>,
 ) -> Result<Vec<Row>, String> {
-    let mut out: Vec<Row> = rows.iter().map(|_| Row::default()).collect();
-    for def in COLUMNS {
-        if columns.is_some_and(|cs| !cs.contains(&def.col)) {
-            continue;
+    let all: Vec<Col>;
+    let cols = match columns {
+        Some(c) => c,
+        None => {
+            all = COLUMNS.iter().map(|d| d.col).collect();
+            &all
         }
-        let col = r.column(def.col).map_err(|e| e.to_string())?;
-        for (row, &i) in out.iter_mut().zip(rows) {
-            row.set(def.col, col.get_owned(i as usize))
-                .map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(out)
+    };
+    r.rows_at(rows, cols).map_err(|e| e.to_string())
 }

@@ -10,8 +10,10 @@ use super::encoding::{Corrupt, Cursor, Encoding};
 
 /// File magic, at the start of the header and the end of the trailer.
 pub const MAGIC: [u8; 4] = *b"OTCL";
-/// The format version this code writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The format version this code writes. Version 2 added the `StrFramed` value encoding.
+pub const FORMAT_VERSION: u16 = 2;
+/// The oldest format version this code reads (version 1 files never hold `StrFramed`).
+pub const MIN_READ_VERSION: u16 = 1;
 /// Header length in bytes: magic, `u16` version, `u16` flags.
 pub const HEADER_LEN: usize = 8;
 /// Trailer length in bytes: `u64` footer offset, `u32` footer length, `u32` footer CRC32C,

@@ -5,13 +5,16 @@ use super::batches::{BatchRecord, read_batches};
 use super::column::{Column, ColumnValues, Nulls};
 use super::encoding::delta::decode_ints_as;
 use super::encoding::dict::{checked_ids, read_int_dict_parts, read_str_dict};
+use super::encoding::framed::read_framed;
 use super::encoding::sparse::read_bitmap;
 use super::encoding::strings::{StrValues, read_const, read_plain};
 use super::encoding::{Corrupt, Cursor, Encoding, PresenceKind, ValueEncoding};
 use super::error::{ChunkError, Section};
 use super::format::{
-    DirEntry, FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_ROWS, SectionRef, TRAILER_LEN, Trailer,
+    DirEntry, FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_ROWS, MIN_READ_VERSION, SectionRef,
+    TRAILER_LEN, Trailer,
 };
+use super::point::POINT_READ_MAX_ROWS;
 use super::rowset::RowSet;
 use super::zonemap::{ColumnStats, ZoneMap};
 use crate::row::{Row, ValueRef};
@@ -50,7 +53,7 @@ impl<'a> ChunkReader<'a> {
             return Err(ChunkError::BadMagic(Section::Header));
         }
         let version = h.u16_le().map_err(&fail)?;
-        if version != FORMAT_VERSION {
+        if !(MIN_READ_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(ChunkError::UnsupportedVersion(version));
         }
         let flags = h.u16_le().map_err(&fail)?;
@@ -170,12 +173,12 @@ impl<'a> ChunkReader<'a> {
         self.dir.get(col.index()).and_then(Option::as_ref)
     }
 
-    fn n_rows(&self) -> usize {
+    pub(super) fn n_rows(&self) -> usize {
         self.zone.row_count as usize
     }
 
     /// The checksum-verified block of a column.
-    fn block(&self, col: Col) -> Result<Option<(DirEntry, &'a [u8])>, ChunkError> {
+    pub(super) fn block(&self, col: Col) -> Result<Option<(DirEntry, &'a [u8])>, ChunkError> {
         let Some(e) = self.entry(col).copied() else {
             return Ok(None);
         };
@@ -190,7 +193,7 @@ impl<'a> ChunkReader<'a> {
     }
 
     /// Reads the presence part of `col`'s block; returns the nulls and the value count.
-    fn presence(
+    pub(super) fn presence(
         &self,
         col: Col,
         e: &DirEntry,
@@ -241,7 +244,7 @@ impl<'a> ChunkReader<'a> {
         Ok((nulls, present))
     }
 
-    fn value_tag(
+    pub(super) fn value_tag(
         &self,
         col: Col,
         e: &DirEntry,
@@ -304,6 +307,10 @@ impl<'a> ChunkReader<'a> {
                 }
                 ValueEncoding::StrPlain => {
                     let v = read_plain(&mut cur, m).map_err(&fail)?;
+                    ColumnValues::Str(spread_strs(&nulls, rows, v))
+                }
+                ValueEncoding::StrFramed => {
+                    let v = read_framed(&mut cur, m).map_err(&fail)?;
                     ColumnValues::Str(spread_strs(&nulls, rows, v))
                 }
                 _ => {
@@ -432,24 +439,22 @@ impl<'a> ChunkReader<'a> {
         Col::all().map(|c| self.column(c)).collect()
     }
 
-    /// Row `i`, with every column. Decodes all columns: to read many rows use
-    /// [`ChunkReader::rows`] or [`ChunkReader::column`].
+    /// Row `i`, with every column, read point by point ([`ChunkReader::values_at`]): to
+    /// read many rows use [`ChunkReader::rows`] or [`ChunkReader::column`].
     pub fn row(&self, i: u32) -> Result<Row, ChunkError> {
-        if i >= self.row_count() {
-            return Err(ChunkError::RowOutOfRange {
-                index: i,
-                rows: self.row_count(),
-            });
-        }
-        let cols = self.all_columns()?;
-        build_row(&cols, i as usize)
+        let all: Vec<Col> = COLUMNS.iter().map(|d| d.col).collect();
+        let mut rows = self.rows_at(&[i], &all)?;
+        rows.pop().ok_or(ChunkError::RowOutOfRange {
+            index: i,
+            rows: self.row_count(),
+        })
     }
 
     /// Rows `rows` (any order, duplicates allowed; returned in the same order) with only
-    /// the columns `cols` decoded: every other field keeps its [`Row::default`] value. The
-    /// cost is one column decode per requested column, independent of how many rows are
-    /// asked for, so fetching the handful of rows a search returns costs a fraction of
-    /// [`ChunkReader::row`] (which decodes all 47 columns).
+    /// the columns `cols` decoded: every other field keeps its [`Row::default`] value. A few
+    /// rows are read point by point ([`ChunkReader::values_at`]: a packed entry or one
+    /// string frame per row); many rows decode each requested column once. Either way it
+    /// costs a fraction of [`ChunkReader::row`] (which decodes all 47 columns).
     pub fn rows_at(&self, rows: &[u32], cols: &[Col]) -> Result<Vec<Row>, ChunkError> {
         if let Some(&bad) = rows.iter().find(|&&r| r >= self.row_count()) {
             return Err(ChunkError::RowOutOfRange {
@@ -461,6 +466,7 @@ impl<'a> ChunkReader<'a> {
         if rows.is_empty() {
             return Ok(out);
         }
+        let point = rows.len() <= POINT_READ_MAX_ROWS;
         let mut seen = [false; NUM_COLUMNS];
         for &col in cols {
             let slot = seen.get_mut(col as usize);
@@ -470,11 +476,17 @@ impl<'a> ChunkReader<'a> {
             if let Some(s) = slot {
                 *s = true;
             }
-            let column = self.column(col)?;
-            for (row, &i) in out.iter_mut().zip(rows) {
-                row.set(col, column.get_owned(i as usize)).map_err(|_| {
-                    ChunkError::corrupt(Section::Column(col), "value does not fit the row")
-                })?;
+            let misfit =
+                |_| ChunkError::corrupt(Section::Column(col), "value does not fit the row");
+            if point {
+                for (row, v) in out.iter_mut().zip(self.values_at(col, rows)?) {
+                    row.set(col, v).map_err(misfit)?;
+                }
+            } else {
+                let column = self.column(col)?;
+                for (row, &i) in out.iter_mut().zip(rows) {
+                    row.set(col, column.get_owned(i as usize)).map_err(misfit)?;
+                }
             }
         }
         Ok(out)

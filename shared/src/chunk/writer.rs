@@ -6,6 +6,7 @@ use std::io::Write;
 use super::batches::{BatchRecord, put_batches};
 use super::encoding::delta::encode_ints;
 use super::encoding::dict::{build_str_dict, put_str_dict};
+use super::encoding::framed::put_framed;
 use super::encoding::sparse::{Bitmap, put_bitmap};
 use super::encoding::strings::{StrValues, put_const, put_plain};
 use super::encoding::zstd_block::Zstd;
@@ -27,6 +28,9 @@ pub struct ChunkOptions {
     pub small_level: i32,
     /// Long-distance matching window (log2 bytes) for text; 0 = off.
     pub text_window_log: u32,
+    /// Values per frame of a long plain string column (`StrFramed`): reading one row
+    /// decompresses one frame. Columns of at most this many values are stored unframed.
+    pub text_frame_rows: usize,
 }
 
 impl Default for ChunkOptions {
@@ -35,9 +39,14 @@ impl Default for ChunkOptions {
             text_level: 5,
             small_level: 3,
             text_window_log: 24,
+            text_frame_rows: DEFAULT_FRAME_ROWS,
         }
     }
 }
+
+/// Default [`ChunkOptions::text_frame_rows`]: measured by `storage_bench` as the point where
+/// framing costs little size and a row read stays well under a millisecond.
+pub const DEFAULT_FRAME_ROWS: usize = 4096;
 
 /// One column's pending values (non-null only) and presence bitmap.
 #[derive(Debug)]
@@ -209,7 +218,13 @@ impl ChunkBuilder {
             }
             let values = match buf {
                 ColBuf::Int { values, .. } => encode_ints(&mut block, &values, &mut zs),
-                ColBuf::Str { values, .. } => encode_strs(&mut block, &values, &mut zs, &mut zt),
+                ColBuf::Str { values, .. } => encode_strs(
+                    &mut block,
+                    &values,
+                    &mut zs,
+                    &mut zt,
+                    self.options.text_frame_rows,
+                ),
             };
             let offset = out.len() as u64;
             out.extend_from_slice(&block);
@@ -272,6 +287,7 @@ fn encode_strs(
     values: &StrValues,
     zs: &mut Zstd,
     zt: &mut Zstd,
+    frame_rows: usize,
 ) -> ValueEncoding {
     let n = values.len();
     if n == 0 {
@@ -298,8 +314,18 @@ fn encode_strs(
         }
         dict_bytes = Some(b);
     }
-    let mut plain = vec![ValueEncoding::StrPlain as u8];
-    put_plain(&mut plain, values, zs, zt);
+    let framed = n > frame_rows.max(1);
+    let plain_tag = if framed {
+        ValueEncoding::StrFramed
+    } else {
+        ValueEncoding::StrPlain
+    };
+    let mut plain = vec![plain_tag as u8];
+    if framed {
+        put_framed(&mut plain, values, frame_rows, zs, zt);
+    } else {
+        put_plain(&mut plain, values, zs, zt);
+    }
     match dict_bytes {
         Some(b) if b.len() < plain.len() => {
             out.extend_from_slice(&b);
@@ -307,7 +333,7 @@ fn encode_strs(
         }
         _ => {
             out.extend_from_slice(&plain);
-            ValueEncoding::StrPlain
+            plain_tag
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod bitpack;
 pub mod delta;
 pub mod dict;
+pub mod framed;
 pub mod sparse;
 pub mod strings;
 pub mod varint;
@@ -120,6 +121,9 @@ pub enum ValueEncoding {
     StrDict = 9,
     /// Strings: lengths (as an integer sequence) plus concatenated bytes, raw or zstd.
     StrPlain = 10,
+    /// Strings: `StrPlain` frames of a fixed number of values each, so one row can be read
+    /// without decompressing the whole column (`.col` version 2).
+    StrFramed = 11,
 }
 
 impl ValueEncoding {
@@ -136,6 +140,7 @@ impl ValueEncoding {
             8 => V::StrConst,
             9 => V::StrDict,
             10 => V::StrPlain,
+            11 => V::StrFramed,
             _ => return None,
         })
     }

@@ -73,6 +73,23 @@ impl Bitmap {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
 
+    /// Number of set bits before bit `i` (the position of row `i`'s value among the
+    /// present rows' values).
+    pub fn rank(&self, i: usize) -> usize {
+        let i = i.min(self.len);
+        let full: usize = self
+            .words
+            .iter()
+            .take(i / 64)
+            .map(|w| w.count_ones() as usize)
+            .sum();
+        let part = match (self.words.get(i / 64), i % 64) {
+            (Some(w), r) if r > 0 => (w & ((1u64 << r) - 1)).count_ones() as usize,
+            _ => 0,
+        };
+        full + part
+    }
+
     /// Indices of set bits, ascending.
     pub fn iter_ones(&self) -> impl Iterator<Item = usize> + '_ {
         self.words.iter().enumerate().flat_map(|(wi, &w)| {

@@ -8,7 +8,7 @@
 
 use super::delta::{decode_ints, encode_ints};
 use super::varint::put_uvarint;
-use super::zstd_block::{Zstd, put_section, read_section};
+use super::zstd_block::{Zstd, put_section, read_section_with_dict};
 use super::{Corrupt, Cursor, MAX_SECTION_BYTES};
 
 /// A list of strings in one buffer; cheap to append to and to index.
@@ -107,8 +107,18 @@ pub fn put_plain(out: &mut Vec<u8>, values: &StrValues, zi: &mut Zstd, zs: &mut 
 
 /// Reads a `StrPlain` payload (without tag) of `n` strings.
 pub fn read_plain(cur: &mut Cursor<'_>, n: usize) -> Result<StrValues, Corrupt> {
+    read_plain_with_dict(cur, n, &[])
+}
+
+/// [`read_plain`] where the byte section was compressed with the raw-content dictionary
+/// `dict` (the frames of `StrFramed`); an empty `dict` is none.
+pub fn read_plain_with_dict(
+    cur: &mut Cursor<'_>,
+    n: usize,
+    dict: &[u8],
+) -> Result<StrValues, Corrupt> {
     let lengths = decode_ints(cur, n)?;
-    let bytes = read_section(cur, MAX_SECTION_BYTES)?;
+    let bytes = read_section_with_dict(cur, MAX_SECTION_BYTES, dict)?;
     StrValues::from_parts(bytes.into_owned(), &lengths)
 }
 

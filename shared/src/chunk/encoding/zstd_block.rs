@@ -51,6 +51,14 @@ impl Zstd {
         Zstd { level, inner }
     }
 
+    /// A compressor at `level` whose frames use `dict` as a raw-content dictionary (a
+    /// sample of the data that later frames can refer to); readers must pass the same bytes
+    /// to [`read_section_with_dict`]. An empty `dict` is no dictionary.
+    pub fn with_dictionary(level: i32, dict: &[u8]) -> Zstd {
+        let inner = zstd::bulk::Compressor::with_dictionary(level, dict).ok();
+        Zstd { level, inner }
+    }
+
     /// The configured level.
     pub fn level(&self) -> i32 {
         self.level
@@ -83,6 +91,16 @@ pub fn put_section(out: &mut Vec<u8>, raw: &[u8], z: Option<&mut Zstd>) {
 /// Reads a section, refusing a declared size above `max_len` (and above
 /// [`MAX_SECTION_BYTES`]). Raw sections borrow from the input.
 pub fn read_section<'a>(cur: &mut Cursor<'a>, max_len: usize) -> Result<Cow<'a, [u8]>, Corrupt> {
+    read_section_with_dict(cur, max_len, &[])
+}
+
+/// [`read_section`] for sections whose zstd frame was compressed with the raw-content
+/// dictionary `dict` ([`Zstd::with_dictionary`]); an empty `dict` is none.
+pub fn read_section_with_dict<'a>(
+    cur: &mut Cursor<'a>,
+    max_len: usize,
+    dict: &[u8],
+) -> Result<Cow<'a, [u8]>, Corrupt> {
     let codec = cur.u8()?;
     let raw_len = cur.len_varint(max_len.min(MAX_SECTION_BYTES))?;
     match codec {
@@ -90,7 +108,7 @@ pub fn read_section<'a>(cur: &mut Cursor<'a>, max_len: usize) -> Result<Cow<'a, 
         CODEC_ZSTD => {
             let stored = cur.len_varint(cur.remaining())?;
             let frame = cur.take(stored)?;
-            let dec = zstd::stream::read::Decoder::with_buffer(frame)
+            let dec = zstd::stream::read::Decoder::with_dictionary(frame, dict)
                 .map_err(|_| Corrupt("zstd decoder setup failed"))?;
             // Grow with the data actually produced, not with the declared length.
             let hint = raw_len.min(stored.saturating_mul(16).saturating_add(4096));
