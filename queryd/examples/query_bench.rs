@@ -11,7 +11,8 @@
 //! written), "warm" the following `--iters` runs. Also prints the process RSS.
 //! `--dir PATH` reuses (or keeps) a data directory; `--frame-rows N` sets the rows per
 //! string frame of the chunks it writes (a value above `--chunk-rows` writes unframed
-//! strings, as `.col` version 1 did).
+//! strings, as `.col` version 1 did); `--only TEXT` runs only the queries whose name
+//! contains TEXT (for profiling one of them).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -33,6 +34,7 @@ struct Args {
     rows_per_hour: u64,
     chunk_rows: u64,
     frame_rows: usize,
+    only: Option<String>,
     iters: usize,
     dir: Option<PathBuf>,
 }
@@ -43,6 +45,7 @@ fn parse_args() -> Args {
         rows_per_hour: 20_000,
         chunk_rows: 65_536,
         frame_rows: ChunkOptions::default().text_frame_rows,
+        only: None,
         iters: 20,
         dir: None,
     };
@@ -55,6 +58,7 @@ fn parse_args() -> Args {
             "--rows-per-hour" => a.rows_per_hour = val.parse().unwrap_or(a.rows_per_hour),
             "--chunk-rows" => a.chunk_rows = val.parse().unwrap_or(a.chunk_rows),
             "--frame-rows" => a.frame_rows = val.parse().unwrap_or(a.frame_rows),
+            "--only" => a.only = Some(val),
             "--iters" => a.iters = val.parse().unwrap_or(a.iters),
             "--dir" => a.dir = Some(PathBuf::from(val)),
             other => eprintln!("ignoring unknown argument {other}"),
@@ -453,6 +457,9 @@ fn main() {
         "query", "cold ms", "p50 ms", "p99 ms", "result"
     );
     for (name, q) in &queries {
+        if a.only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
         let t = Instant::now();
         let res = q();
         let cold = t.elapsed().as_secs_f64() * 1000.0;

@@ -318,6 +318,27 @@ fn needed_cols(spec: &AggSpec) -> Vec<Col> {
     cols
 }
 
+/// Up to this many matching rows of a chunk are aggregated from point reads of their values
+/// (`ChunkReader::rows_at`) instead of whole decoded columns.
+const POINT_ROWS: usize = 64;
+
+/// Groups whole rows (a WAL view's, or a chunk's few matches read point by point).
+fn group_rows<'r>(rows: impl IntoIterator<Item = &'r Row>, spec: &AggSpec) -> Groups {
+    let mut local: HashMap<Vec<KeyRef<'r>>, Acc> = HashMap::new();
+    for r in rows {
+        let get = |c: Col| r.get(c);
+        let key: Vec<KeyRef<'r>> = spec.group_by.iter().map(|k| key_part(k, &get)).collect();
+        local
+            .entry(key)
+            .or_insert_with(|| Acc::new(spec))
+            .add(spec, &get);
+    }
+    local
+        .into_iter()
+        .map(|(k, a)| (k.into_iter().map(KeyRef::owned).collect(), a))
+        .collect()
+}
+
 fn partial(u: Unit<'_>, plan: &Plan, spec: &AggSpec) -> Result<(Groups, u64, u64), String> {
     let finish = |local: HashMap<Vec<KeyRef<'_>>, Acc>| -> Groups {
         local
@@ -327,25 +348,22 @@ fn partial(u: Unit<'_>, plan: &Plan, spec: &AggSpec) -> Result<(Groups, u64, u64
     };
     match u {
         Unit::Wal(w) => {
-            let mut local: HashMap<Vec<KeyRef<'_>>, Acc> = HashMap::new();
             let rows: Vec<&Row> = scan_wal(w, plan);
             let matched = rows.len() as u64;
-            for r in rows {
-                let get = |c: Col| r.get(c);
-                let key: Vec<KeyRef<'_>> =
-                    spec.group_by.iter().map(|k| key_part(k, &get)).collect();
-                local
-                    .entry(key)
-                    .or_insert_with(|| Acc::new(spec))
-                    .add(spec, &get);
-            }
-            Ok((finish(local), w.row_count() as u64, matched))
+            Ok((group_rows(rows, spec), w.row_count() as u64, matched))
         }
         Unit::Chunk(h) => {
             let (r, set) = scan_chunk(h, plan)?;
             let n = u64::from(h.row_count());
             if set.is_empty() {
                 return Ok((Groups::new(), n, 0));
+            }
+            if set.len() <= POINT_ROWS {
+                // A handful of matches (a needle, an id): read just their values.
+                let rows = r
+                    .rows_at(set.as_slice(), &needed_cols(spec))
+                    .map_err(|e| format!("{}: {e}", h.col_path().display()))?;
+                return Ok((group_rows(rows.iter(), spec), n, set.len() as u64));
             }
             let cols: Vec<Column> = needed_cols(spec)
                 .into_iter()

@@ -9,6 +9,7 @@
 
 use std::cmp::Ordering;
 
+use opentrace_shared::chunk::{ChunkError, ChunkReader};
 use opentrace_shared::{Col, Row, Seq};
 use rayon::prelude::*;
 
@@ -122,9 +123,8 @@ fn scan_unit(
             if set.is_empty() {
                 return (Vec::new(), n, 0, None);
             }
-            let cols = r.column(Col::Ts).and_then(|t| Ok((t, r.column(Col::Seq)?)));
-            let (ts, seq) = match cols {
-                Ok(x) => x,
+            let keys = match sort_keys(&r, set.as_slice()) {
+                Ok(k) => k,
                 Err(e) => {
                     return (
                         Vec::new(),
@@ -136,11 +136,9 @@ fn scan_unit(
             };
             let mut c: Vec<Cand> = set
                 .iter()
-                .filter_map(|i| {
-                    let k = (
-                        ts.get(i as usize).as_int()?,
-                        Seq(seq.get(i as usize).as_int()? as u64),
-                    );
+                .zip(keys)
+                .filter_map(|(i, k)| {
+                    let k = k?;
                     after_cursor(opts.order, opts.cursor, k).then_some(Cand {
                         key: k,
                         unit: idx,
@@ -152,6 +150,30 @@ fn scan_unit(
             (c, n, set.len() as u64, None)
         }
     }
+}
+
+/// Up to this many matches of a chunk have their sort keys read point by point; more decode
+/// the `ts` and `seq` columns whole.
+const POINT_ROWS: usize = 256;
+
+/// The `(ts, seq)` sort key of each of `rows` (`None` where either is null).
+fn sort_keys(r: &ChunkReader<'_>, rows: &[u32]) -> Result<Vec<Option<(i64, Seq)>>, ChunkError> {
+    let key = |t: Option<i64>, s: Option<i64>| Some((t?, Seq(s? as u64)));
+    if rows.len() <= POINT_ROWS {
+        let ts = r.values_at(Col::Ts, rows)?;
+        let seq = r.values_at(Col::Seq, rows)?;
+        return Ok(ts
+            .iter()
+            .zip(&seq)
+            .map(|(t, s)| key(t.as_ref().as_int(), s.as_ref().as_int()))
+            .collect());
+    }
+    let ts = r.column(Col::Ts)?;
+    let seq = r.column(Col::Seq)?;
+    Ok(rows
+        .iter()
+        .map(|&i| key(ts.get(i as usize).as_int(), seq.get(i as usize).as_int()))
+        .collect())
 }
 
 /// Returns up to `opts.limit` rows matching `filter`, in `opts.order`, after `opts.cursor`.

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::column::Nulls;
 use super::encoding::delta::decode_ints_as;
-use super::encoding::dict::{read_int_dict_parts, read_str_dict};
+use super::encoding::dict::{read_int_dict_parts, read_str_dict_view};
 use super::encoding::framed::Framed;
 use super::encoding::strings::{StrValues, read_const, read_plain};
 use super::encoding::{Corrupt, Cursor, ValueEncoding};
@@ -141,13 +141,11 @@ fn str_getter<'b>(
             Box::new(move |_| Ok(Value::Str(s.clone())))
         }
         ValueEncoding::StrDict => {
-            let (dict, p) = read_str_dict(cur, m)?;
+            let (dict, p) = read_str_dict_view(cur, m)?;
             Box::new(move |k| {
-                usize::try_from(p.get(k))
-                    .ok()
-                    .and_then(|id| dict.get(id))
-                    .map(|s| Value::Str(s.clone()))
-                    .ok_or(Corrupt("dictionary id out of range"))
+                let id =
+                    usize::try_from(p.get(k)).map_err(|_| Corrupt("dictionary id out of range"))?;
+                Ok(Value::Str(dict.get(id)?.to_owned()))
             })
         }
         ValueEncoding::StrPlain => {

@@ -4,7 +4,7 @@
 use super::batches::{BatchRecord, read_batches};
 use super::column::{Column, ColumnValues, Nulls};
 use super::encoding::delta::decode_ints_as;
-use super::encoding::dict::{checked_ids, read_int_dict_parts, read_str_dict};
+use super::encoding::dict::{checked_ids, read_int_dict_parts, read_str_dict, read_str_dict_view};
 use super::encoding::framed::read_framed;
 use super::encoding::sparse::read_bitmap;
 use super::encoding::strings::{StrValues, read_const, read_plain};
@@ -386,8 +386,8 @@ impl<'a> ChunkReader<'a> {
         // The id to look for among the packed ids, and the ids themselves.
         let (target, packed) = match (tag, value) {
             (ValueEncoding::StrDict, ValueRef::Str(s)) if is_str => {
-                let (dict, packed) = read_str_dict(&mut cur, m).map_err(&fail)?;
-                (dict.binary_search_by(|d| d.as_str().cmp(s)).ok(), packed)
+                let (dict, packed) = read_str_dict_view(&mut cur, m).map_err(&fail)?;
+                (dict.find(s), packed)
             }
             (ValueEncoding::IntDict, ValueRef::Int(_) | ValueRef::Bool(_)) if !is_str => {
                 let want = match (value, ty) {

@@ -182,6 +182,87 @@ pub fn read_str_dict<'a>(
     Ok((dict, ids))
 }
 
+/// A string dictionary read for lookups: its section decompressed once and the entries
+/// located, but no entry copied or checked until it is asked for. A search page needs a
+/// few entries of dictionaries with tens of thousands (ids, paths).
+#[derive(Debug, Clone)]
+pub struct DictView<'a> {
+    raw: std::borrow::Cow<'a, [u8]>,
+    /// `(start, len)` of each entry in `raw`.
+    spans: Vec<(u32, u32)>,
+}
+
+impl DictView<'_> {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether the dictionary is empty (never, for a decoded one).
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    fn bytes(&self, id: usize) -> Option<&[u8]> {
+        let &(start, len) = self.spans.get(id)?;
+        self.raw.get(start as usize..start as usize + len as usize)
+    }
+
+    /// Entry `id`, checked to be UTF-8.
+    pub fn get(&self, id: usize) -> Result<&str, Corrupt> {
+        let b = self
+            .bytes(id)
+            .ok_or(Corrupt("dictionary id out of range"))?;
+        std::str::from_utf8(b).map_err(|_| Corrupt("dictionary entry is not UTF-8"))
+    }
+
+    /// The id of `value` by binary search over the sorted entries.
+    pub fn find(&self, value: &str) -> Option<usize> {
+        let want = value.as_bytes();
+        let mut lo = 0usize;
+        let mut hi = self.spans.len();
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.bytes(mid)?.cmp(want) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+}
+
+/// Reads a string dictionary as a [`DictView`] plus its packed ids: entries are located
+/// (lengths checked against the section) but neither copied nor checked for UTF-8 and
+/// order; [`read_str_dict`] validates everything.
+pub fn read_str_dict_view<'a>(
+    cur: &mut Cursor<'a>,
+    n: usize,
+) -> Result<(DictView<'a>, Packed<'a>), Corrupt> {
+    let k = cur.len_varint(MAX_SECTION_BYTES)?;
+    if k == 0 {
+        return Err(Corrupt("empty dictionary"));
+    }
+    let raw = read_section(cur, MAX_SECTION_BYTES)?;
+    if k > raw.len() || raw.len() > u32::MAX as usize {
+        return Err(Corrupt("dictionary count exceeds its bytes"));
+    }
+    let mut spans = Vec::with_capacity(k);
+    {
+        let mut c = Cursor::new(&raw);
+        for _ in 0..k {
+            let len = c.len_varint(c.remaining())?;
+            let start = raw.len() - c.remaining();
+            c.take(len)?;
+            spans.push((start as u32, len as u32));
+        }
+        c.finish()?;
+    }
+    let ids = Packed::read(cur, n)?;
+    Ok((DictView { raw, spans }, ids))
+}
+
 /// Checks that every id is below `k` and returns them as a vector.
 pub fn checked_ids(ids: &Packed<'_>, k: usize) -> Result<Vec<u32>, Corrupt> {
     let mut out = Vec::with_capacity(ids.len());
