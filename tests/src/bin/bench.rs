@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use opentrace_tests::bench::hours::{HoursOptions, run_hours};
+use opentrace_tests::bench::hours::{HoursOptions, rerun_queries, run_hours};
 use opentrace_tests::bench::{Options, run};
 use opentrace_tests::daemon::bin_dir;
 
@@ -60,6 +60,10 @@ enum Cmd {
         /// Warm calls per query.
         #[arg(long, default_value_t = 50)]
         iters: usize,
+        /// Only time the queries again, on the `hours-<stamp>` directory an earlier run
+        /// kept (`--keep-data`).
+        #[arg(long)]
+        reuse: Option<PathBuf>,
     },
 }
 
@@ -78,9 +82,19 @@ fn main() -> anyhow::Result<()> {
         command.join(" ")
     );
     if let Some(Cmd::Hours {
+        reuse: Some(scratch),
+        iters,
+        ..
+    }) = &args.cmd
+    {
+        println!("{}", rerun_queries(scratch, *iters)?);
+        return Ok(());
+    }
+    if let Some(Cmd::Hours {
         hours,
         rows_per_hour,
         iters,
+        ..
     }) = args.cmd
     {
         let opts = HoursOptions {

@@ -43,8 +43,8 @@ fn sample_prefix(values: &StrValues) -> Vec<u8> {
 }
 
 /// Appends a `StrFramed` payload (without tag): frames of `frame_rows` values, lengths
-/// compressed with `zi`, bytes with `zs` (at its level, with a prefix dictionary when a
-/// trial on the middle frame shows it saves more than it costs).
+/// compressed with `zi`, bytes at `zs`'s level (with a prefix dictionary when a trial on the
+/// middle frame shows it saves more than it costs).
 pub fn put_framed(
     out: &mut Vec<u8>,
     values: &StrValues,
@@ -54,6 +54,10 @@ pub fn put_framed(
 ) {
     let frame_rows = frame_rows.max(1);
     let m = values.len();
+    // Frames are small: long-distance matching (which `zs` may have) only costs setup time
+    // on each of them, so frames are compressed at `zs`'s level without it.
+    let mut zs = Zstd::new(zs.level());
+    let zs = &mut zs;
     let mut prefix = sample_prefix(values);
     let mut with_prefix = None;
     if prefix.len() >= 4096 && m > frame_rows {

@@ -98,9 +98,9 @@ fn drop_page_cache() -> bool {
         && std::fs::write("/proc/sys/vm/drop_caches", "3\n").is_ok()
 }
 
-fn admin_token(dd: &Path) -> Result<String> {
+fn admin_token(dd: &Path, email: &str) -> Result<String> {
     let out = std::process::Command::new(binary("opentrace-queryd")?)
-        .args(["user", "create", "--email", "bench@example.com", "--admin"])
+        .args(["user", "create", "--email", email, "--admin"])
         .env("OPENTRACE_DATA_DIR", dd)
         .output()?;
     if !out.status.success() {
@@ -154,7 +154,7 @@ pub fn run_hours(opts: &HoursOptions, command: &str) -> Result<(HoursResults, Pa
         disk.total()
     ));
 
-    let token = admin_token(&data)?;
+    let token = admin_token(&data, "bench@example.com")?;
     let t = Instant::now();
     let q = Queryd::start(&data, &scratch.join("queryd.log"))?;
     let queryd_start_s = t.elapsed().as_secs_f64();
@@ -209,4 +209,45 @@ pub fn run_hours(opts: &HoursOptions, command: &str) -> Result<(HoursResults, Pa
         let _ = std::fs::remove_dir_all(&data);
     }
     Ok((results, json_path))
+}
+
+/// Times the agent's queries again on the data of an earlier run kept with `--keep-data`
+/// (`scratch` is its `hours-<stamp>` directory, beside which its JSON lies): no layout, no
+/// build, and the follower resumes from its committed cursor. For comparing queryd changes
+/// on the same 24 hours; returns the timing table.
+pub fn rerun_queries(scratch: &Path, iters: usize) -> Result<String> {
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(scratch.with_extension("json"))
+            .with_context(|| format!("reading the results of {}", scratch.display()))?,
+    )?;
+    let syn: synth::Synthesized = serde_json::from_value(json["synthesized"].clone())
+        .context("the results have no synthesized probes")?;
+    let data = scratch.join("data");
+    let email = format!("bench-{}@example.com", opentrace_shared::time::now_micros());
+    let token = admin_token(&data, &email)?;
+    let q = Queryd::start(&data, &scratch.join("queryd-rerun.log"))?;
+    let follower = wait_follower(&q, syn.last_seq, Duration::from_secs(3600))?;
+    say(&format!(
+        "follower at the end after {:.1}s",
+        follower.as_secs_f64()
+    ));
+    let dropped = drop_page_cache();
+    let rt = client_runtime()?;
+    let url = format!("{}/mcp", q.daemon.url());
+    let qs = agent::query_set(&syn.probes);
+    let timings = rt.block_on(async {
+        let client = mcp_client(&url, &token).await;
+        let r = agent::time_calls(&client, &qs, iters).await;
+        let _ = client.cancel().await;
+        r
+    })?;
+    let mem = q.mem();
+    drop(q);
+    Ok(format!(
+        "queryd on {} (page cache dropped: {dropped}); RSS {:.0} MiB, anonymous {:.0} MiB\n\n{}",
+        scratch.display(),
+        mem.vm_rss_kb as f64 / 1024.0,
+        mem.rss_anon_kb as f64 / 1024.0,
+        results::timings_table(syn.hours, &timings)
+    ))
 }

@@ -105,30 +105,36 @@ impl HoursResults {
                 "no (not root)"
             },
         );
-        let _ = writeln!(
-            o,
-            "| `logs` call (over all {} hours) | matched | cold ms | warm p50 ms | warm p99 ms | response bytes |",
-            s.hours
-        );
-        let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|");
-        for t in &self.timings {
-            let mut args = t.args.clone();
-            if let Some(a) = args.as_object_mut() {
-                a.remove("since");
-                a.remove("until");
-            }
-            let _ = writeln!(
-                o,
-                "| {} `{}` | {} | {:.1} | {:.1} | {:.1} | {} |",
-                t.key,
-                args,
-                t.matched.map_or("-".to_string(), |n| n.to_string()),
-                t.cold_ms,
-                t.p50_ms,
-                t.p99_ms,
-                t.response_bytes
-            );
-        }
+        o.push_str(&timings_table(s.hours, &self.timings));
         o
     }
+}
+
+/// The table of `logs` call timings over `hours` hours.
+pub fn timings_table(hours: u32, timings: &[ToolTiming]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "| `logs` call (over all {hours} hours) | matched | cold ms | warm p50 ms | warm p99 ms | response bytes |"
+    );
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|");
+    for t in timings {
+        let mut args = t.args.clone();
+        if let Some(a) = args.as_object_mut() {
+            a.remove("since");
+            a.remove("until");
+        }
+        let _ = writeln!(
+            o,
+            "| {} `{}` | {} | {:.1} | {:.1} | {:.1} | {} |",
+            t.key,
+            args,
+            t.matched.map_or("-".to_string(), |n| n.to_string()),
+            t.cold_ms,
+            t.p50_ms,
+            t.p99_ms,
+            t.response_bytes
+        );
+    }
+    o
 }

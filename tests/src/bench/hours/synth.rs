@@ -35,7 +35,7 @@ const ROWS_PER_WAL: u64 = 65_536;
 const BATCH: usize = 1000;
 
 /// Values the agent queries look for, taken from the middle hour.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct HourProbes {
     /// A token that occurs in exactly one message (the marker of one entry).
     pub needle: String,
@@ -50,7 +50,7 @@ pub struct HourProbes {
 }
 
 /// What was laid out.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Synthesized {
     /// Hours written.
     pub hours: u32,
