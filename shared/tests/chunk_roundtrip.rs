@@ -154,8 +154,8 @@ proptest! {
     }
 
     #[test]
-    fn filter_eq_matches_brute_force(rows in proptest::collection::vec(row_strategy(), 1..60), pick in any::<prop::sample::Index>()) {
-        let bytes = build(&rows);
+    fn filter_eq_matches_brute_force(rows in proptest::collection::vec(row_strategy(), 1..60), pick in any::<prop::sample::Index>(), text_frame_rows in prop::sample::select(vec![3usize, 4096])) {
+        let bytes = build_with(&rows, ChunkOptions { text_frame_rows, ..ChunkOptions::default() });
         let r = ChunkReader::open(&bytes).unwrap();
         let probe_row = &rows[pick.index(rows.len())];
         for c in Col::all() {

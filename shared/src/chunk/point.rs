@@ -63,7 +63,7 @@ impl ChunkReader<'_> {
             }
             return Ok(vec![Value::Null; rows.len()]);
         }
-        let mut get: Box<dyn FnMut(usize) -> Result<Value, Corrupt>> = if is_str {
+        let mut get: StrGetter<'_> = if is_str {
             str_getter(&mut cur, tag, m).map_err(fail)?
         } else {
             let ints = int_getter(&mut cur, tag, m).map_err(fail)?;
@@ -87,12 +87,18 @@ impl ChunkReader<'_> {
     }
 }
 
+/// Value `k` (an index among the present values) of an integer column.
+type IntGetter<'b> = Box<dyn Fn(usize) -> Result<i64, Corrupt> + 'b>;
+
+/// Value `k` of a string column (mutable: framed columns keep the frames they decoded).
+type StrGetter<'b> = Box<dyn FnMut(usize) -> Result<Value, Corrupt> + 'b>;
+
 /// Value `k` of an integer value part, reading as little as the encoding allows.
 fn int_getter<'b>(
     cur: &mut Cursor<'b>,
     tag: ValueEncoding,
     m: usize,
-) -> Result<Box<dyn Fn(usize) -> Result<i64, Corrupt> + 'b>, Corrupt> {
+) -> Result<IntGetter<'b>, Corrupt> {
     Ok(match tag {
         ValueEncoding::IntConst => {
             let v = cur.ivarint()?;
@@ -134,7 +140,7 @@ fn str_getter<'b>(
     cur: &mut Cursor<'b>,
     tag: ValueEncoding,
     m: usize,
-) -> Result<Box<dyn FnMut(usize) -> Result<Value, Corrupt> + 'b>, Corrupt> {
+) -> Result<StrGetter<'b>, Corrupt> {
     Ok(match tag {
         ValueEncoding::StrConst => {
             let s = read_const(cur)?;

@@ -5,7 +5,7 @@ use super::batches::{BatchRecord, read_batches};
 use super::column::{Column, ColumnValues, Nulls};
 use super::encoding::delta::decode_ints_as;
 use super::encoding::dict::{checked_ids, read_int_dict_parts, read_str_dict, read_str_dict_view};
-use super::encoding::framed::read_framed;
+use super::encoding::framed::{Framed, read_framed};
 use super::encoding::sparse::read_bitmap;
 use super::encoding::strings::{StrValues, read_const, read_plain};
 use super::encoding::{Corrupt, Cursor, Encoding, PresenceKind, ValueEncoding};
@@ -397,6 +397,24 @@ impl<'a> ChunkReader<'a> {
                 };
                 let (dict, packed) = read_int_dict_parts(&mut cur, m).map_err(&fail)?;
                 (want.and_then(|w| dict.binary_search(&w).ok()), packed)
+            }
+            (ValueEncoding::StrFramed, ValueRef::Str(s)) if is_str => {
+                // Frame by frame: the column is never assembled whole.
+                let framed = Framed::read(&mut cur, m).map_err(&fail)?;
+                let present = present_rows(&nulls, rows);
+                let mut out = Vec::new();
+                let mut k = 0usize;
+                for f in 0..framed.frame_count() {
+                    for v in framed.frame(f).map_err(&fail)?.iter() {
+                        if v == s
+                            && let Some(&row) = present.as_slice().get(k)
+                        {
+                            out.push(row);
+                        }
+                        k += 1;
+                    }
+                }
+                return Ok(RowSet::from_ascending(out));
             }
             (ValueEncoding::StrConst, ValueRef::Str(s)) if is_str => {
                 let c = read_const(&mut cur).map_err(&fail)?;

@@ -2,8 +2,9 @@
 //!
 //! A lookup by trace, span, request or user id would otherwise decode the whole id column
 //! of every chunk in the time range. Each chunk's `.idx` carries, per id column, a bloom
-//! filter of its distinct values: about 10 bits per distinct value (under 1% false
-//! positives), a fraction of a byte per row, where exact-id postings cost 5–10 B/row. A chunk
+//! filter of its distinct values: 16 bits per distinct value (about 0.05% false
+//! positives, so a lookup over a day of 384 chunks scans 0.2 chunks in vain instead of 3),
+//! about 2.4 B/row for the four columns, where exact-id postings cost 5–10 B/row each. A chunk
 //! whose filter says "absent" is skipped; "maybe" means scan its column as before.
 //!
 //! Hashing: XXH3-64 of the value's UTF-8 bytes (case-sensitive, no normalisation), then
@@ -20,10 +21,10 @@ use crate::schema::Col;
 pub const BLOOM_COLUMNS: &[Col] = &[Col::TraceId, Col::SpanId, Col::RequestId, Col::UserId];
 
 /// Bits per distinct value.
-const BITS_PER_VALUE: u64 = 10;
+const BITS_PER_VALUE: u64 = 16;
 
-/// Probes per value (optimal for 10 bits per value: 10 · ln 2 ≈ 7).
-const PROBES: u8 = 7;
+/// Probes per value (optimal for 16 bits per value: 16 · ln 2 ≈ 11).
+const PROBES: u8 = 11;
 
 /// Largest probe count a reader accepts.
 const MAX_PROBES: u8 = 16;
