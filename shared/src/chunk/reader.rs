@@ -471,8 +471,8 @@ impl<'a> ChunkReader<'a> {
     /// Rows `rows` (any order, duplicates allowed; returned in the same order) with only
     /// the columns `cols` decoded: every other field keeps its [`Row::default`] value. A few
     /// rows are read point by point ([`ChunkReader::values_at`]: a packed entry or one
-    /// string frame per row); many rows decode each requested column once. Either way it
-    /// costs a fraction of [`ChunkReader::row`] (which decodes all 47 columns).
+    /// string frame per row); many rows decode each requested column once. Either way only
+    /// the asked-for columns are touched.
     pub fn rows_at(&self, rows: &[u32], cols: &[Col]) -> Result<Vec<Row>, ChunkError> {
         if let Some(&bad) = rows.iter().find(|&&r| r >= self.row_count()) {
             return Err(ChunkError::RowOutOfRange {
