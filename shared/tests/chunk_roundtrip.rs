@@ -8,10 +8,6 @@ use opentrace_shared::schema::LogicalType;
 use opentrace_shared::{BatchId, COLUMNS, Col, Row, Seq, Value, ValueRef, testdata};
 use proptest::prelude::*;
 
-fn build(rows: &[Row]) -> Vec<u8> {
-    build_with(rows, ChunkOptions::default())
-}
-
 fn build_with(rows: &[Row], options: ChunkOptions) -> Vec<u8> {
     let mut b = ChunkBuilder::with_options(options);
     for r in rows {
