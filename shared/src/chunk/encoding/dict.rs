@@ -158,27 +158,15 @@ pub fn read_str_dict<'a>(
     cur: &mut Cursor<'a>,
     n: usize,
 ) -> Result<(Vec<String>, Packed<'a>), Corrupt> {
-    let k = cur.len_varint(MAX_SECTION_BYTES)?;
-    if k == 0 {
-        return Err(Corrupt("empty dictionary"));
-    }
-    let raw = read_section(cur, MAX_SECTION_BYTES)?;
-    if k > raw.len() {
-        return Err(Corrupt("dictionary count exceeds its bytes"));
-    }
-    let mut c = Cursor::new(&raw);
-    let mut dict: Vec<String> = Vec::with_capacity(k);
-    for _ in 0..k {
-        let len = c.len_varint(c.remaining())?;
-        let s = std::str::from_utf8(c.take(len)?)
-            .map_err(|_| Corrupt("dictionary entry is not UTF-8"))?;
+    let (view, ids) = read_str_dict_view(cur, n)?;
+    let mut dict: Vec<String> = Vec::with_capacity(view.len());
+    for id in 0..view.len() {
+        let s = view.get(id)?;
         if dict.last().is_some_and(|p| p.as_str() >= s) {
             return Err(Corrupt("string dictionary not strictly ascending"));
         }
         dict.push(s.to_owned());
     }
-    c.finish()?;
-    let ids = Packed::read(cur, n)?;
     Ok((dict, ids))
 }
 

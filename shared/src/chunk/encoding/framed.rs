@@ -119,8 +119,8 @@ pub struct Framed<'a> {
 }
 
 impl<'a> Framed<'a> {
-    /// Reads the frame directory of a payload of `m` values and takes every frame's bytes
-    /// (nothing is decompressed yet).
+    /// Reads the frame directory of a payload of `m` values and takes every frame's bytes;
+    /// only the prefix (if any) is decompressed, frames are decoded on demand.
     pub fn read(cur: &mut Cursor<'a>, m: usize) -> Result<Framed<'a>, Corrupt> {
         let frame_rows = cur.len_varint(usize::MAX)?;
         if frame_rows == 0 {
