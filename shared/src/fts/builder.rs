@@ -1,7 +1,6 @@
 //! Builds one chunk's `.idx` file in memory from its rows.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use rustc_hash::FxHashMap;
 
 use super::bloom::{BLOOM_COLUMNS, value_hash, write_filter};
 use super::error::IndexError;
@@ -10,41 +9,15 @@ use super::format::{
     BLOCK_TERMS, DICT_ZSTD_LEVEL, FOOTER_LEN, Footer, HEADER_LEN, ID_COLUMNS, LIST_SHARED, MAGIC,
     SECTION_RAW, SECTION_ZSTD, VERSION, id_key, id_mask_bit,
 };
+use super::occurrences::{Grouped, Occurrences, TermId};
 use super::postings::{encode, write_varint};
 use super::tokenizer::{Tokenizer, for_each_compound, index_key};
 use crate::row::Row;
 use crate::schema::{Col, LogicalType};
 
-/// Fast non-cryptographic hasher (the `FxHash` mixing step) for the build-time term map;
-/// the keys come from our own rows, so HashDoS resistance is not needed.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-const FX_K: u64 = 0x517c_c1b7_2722_0a95;
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(FX_K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(FX_K);
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(FX_K);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type TermMap = HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>;
+/// Term to term id. Fx hashing: the keys come from our own rows, so HashDoS resistance is
+/// not needed, and hashing dominates interning.
+type TermMap = FxHashMap<Box<str>, u32>;
 
 /// Most distinct compounds whose term ids are cached (bounds the cache's memory).
 const COMPOUND_CACHE_LIMIT: usize = 1 << 20;
@@ -54,7 +27,7 @@ const COMPOUND_CACHE_LIMIT: usize = 1 << 20;
 /// its term ids makes indexing much cheaper. The ids live in one arena.
 #[derive(Default)]
 struct CompoundCache {
-    map: HashMap<Box<str>, (u32, u32), BuildHasherDefault<FxHasher>>,
+    map: FxHashMap<Box<str>, (u32, u32)>,
     arena: Vec<u32>,
 }
 
@@ -62,24 +35,24 @@ struct CompoundCache {
 #[derive(Default)]
 struct Terms {
     terms: TermMap,
-    postings: Vec<Vec<u32>>,
+    occurrences: Occurrences,
     tokenizer: Tokenizer,
     cache: CompoundCache,
     key_buf: String,
 }
 
 impl Terms {
-    fn intern(terms: &mut TermMap, postings: &mut Vec<Vec<u32>>, tok: &str) -> u32 {
-        Terms::intern_key(terms, postings, index_key(tok))
+    fn intern(terms: &mut TermMap, occurrences: &mut Occurrences, tok: &str) -> TermId {
+        Terms::intern_key(terms, occurrences, index_key(tok))
     }
 
-    fn intern_key(terms: &mut TermMap, postings: &mut Vec<Vec<u32>>, key: &str) -> u32 {
+    fn intern_key(terms: &mut TermMap, occurrences: &mut Occurrences, key: &str) -> TermId {
         match terms.get(key) {
             Some(&id) => id,
             None => {
-                let id = postings.len() as u32;
+                let id = occurrences.term_count() as TermId;
                 terms.insert(key.into(), id);
-                postings.push(Vec::new());
+                occurrences.new_term();
                 id
             }
         }
@@ -88,17 +61,14 @@ impl Terms {
     /// Adds the exact-id key of `value` in column `col` (never truncated).
     fn add_id(&mut self, row_idx: u32, col: Col, value: &str) {
         id_key(col, value, &mut self.key_buf);
-        let id = Terms::intern_key(&mut self.terms, &mut self.postings, &self.key_buf);
-        let list = &mut self.postings[id as usize];
-        if list.last() != Some(&row_idx) {
-            list.push(row_idx);
-        }
+        let id = Terms::intern_key(&mut self.terms, &mut self.occurrences, &self.key_buf);
+        self.occurrences.add(id, row_idx);
     }
 
     fn add_text(&mut self, row_idx: u32, text: &str) {
         let Terms {
             terms,
-            postings,
+            occurrences,
             tokenizer,
             cache,
             ..
@@ -109,7 +79,7 @@ impl Terms {
                 None => {
                     let start = cache.arena.len();
                     tokenizer.compound_tokens(c, &mut |tok| {
-                        let id = Terms::intern(terms, postings, tok);
+                        let id = Terms::intern(terms, occurrences, tok);
                         if !cache.arena[start..].contains(&id) {
                             cache.arena.push(id);
                         }
@@ -126,10 +96,7 @@ impl Terms {
                 }
             };
             for &id in &cache.arena[start..start + len] {
-                let list = &mut postings[id as usize];
-                if list.last() != Some(&row_idx) {
-                    list.push(row_idx);
-                }
+                occurrences.add(id, row_idx);
             }
             if !cached {
                 cache.arena.truncate(start);
@@ -140,7 +107,8 @@ impl Terms {
 
 /// Accumulates the terms of a chunk's rows and writes the `.idx` file.
 ///
-/// Memory is one interned key per distinct term plus 4 bytes per (term, row) pair.
+/// Memory is one interned key per distinct term plus 4 bytes per (term, row) pair, and
+/// twice that while [`IndexBuilder::finish`] groups the pairs by term.
 pub struct IndexBuilder {
     state: Terms,
     row_count: u64,
@@ -269,10 +237,9 @@ impl IndexBuilder {
             ..
         } = self;
         let Terms {
-            terms,
-            mut postings,
-            ..
+            terms, occurrences, ..
         } = state;
+        let postings: Grouped = occurrences.group(out_of_order);
         let row_count =
             u32::try_from(row_count).map_err(|_| IndexError::TooLarge { what: "row count" })?;
         let term_count =
@@ -286,8 +253,7 @@ impl IndexBuilder {
         let to_u32 = |n: usize, what| u32::try_from(n).map_err(|_| IndexError::TooLarge { what });
         // Identical lists (terms that always occur together, a compound and its prefixes)
         // are stored once; later terms point back at the first copy.
-        let mut stored: HashMap<Vec<u32>, (u8, usize, usize), BuildHasherDefault<FxHasher>> =
-            HashMap::default();
+        let mut stored: FxHashMap<&[u32], (u8, usize, usize)> = FxHashMap::default();
         let mut block = Vec::new();
         let mut zstd =
             zstd::bulk::Compressor::new(DICT_ZSTD_LEVEL).map_err(|_| IndexError::TooLarge {
@@ -312,15 +278,11 @@ impl IndexBuilder {
                 write_varint(&mut block, shared as u64);
                 write_varint(&mut block, (term.len() - shared) as u64);
                 block.extend_from_slice(&term.as_bytes()[shared..]);
-                let rows = &mut postings[id as usize];
-                if out_of_order {
-                    rows.sort_unstable();
-                    rows.dedup();
-                }
+                let rows = postings.rows(id);
                 write_varint(&mut block, rows.len() as u64);
-                if let [only] = rows.as_slice() {
+                if let [only] = rows {
                     write_varint(&mut block, u64::from(*only));
-                } else if let Some(&(enc, offset, len)) = stored.get(rows.as_slice()) {
+                } else if let Some(&(enc, offset, len)) = stored.get(rows) {
                     block.push(enc | LIST_SHARED);
                     write_varint(&mut block, len as u64);
                     write_varint(&mut block, offset as u64);
@@ -329,7 +291,7 @@ impl IndexBuilder {
                     let enc = encode(rows, &mut post);
                     block.push(enc);
                     write_varint(&mut block, (post.len() - start) as u64);
-                    stored.insert(std::mem::take(rows), (enc, start, post.len() - start));
+                    stored.insert(rows, (enc, start, post.len() - start));
                 }
                 prev = term;
             }

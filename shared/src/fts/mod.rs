@@ -7,6 +7,7 @@
 //! * [`tokenizer`]: text → lowercase tokens (identifier-aware; rules in its docs);
 //! * [`fields`]: which text of a row is indexed ([`indexed_texts`]);
 //! * [`postings`]: row-list compression (varint / bit-packed / bitmap);
+//! * `occurrences`: the build's (term, row) pairs, grouped by term at the end;
 //! * [`builder`]: [`IndexBuilder`] writes the file; [`reader`]: [`IndexReader`] reads it
 //!   in place from an mmap;
 //! * [`query`]: [`Query`] parsing, candidate intersection and row verification.
@@ -18,6 +19,7 @@ pub mod builder;
 pub mod error;
 pub mod fields;
 pub mod format;
+mod occurrences;
 pub mod postings;
 pub mod query;
 pub mod reader;

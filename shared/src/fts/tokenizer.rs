@@ -79,14 +79,7 @@ enum Class {
 
 fn classify(c: char) -> Class {
     if c.is_ascii() {
-        return match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' => Class::Word,
-            '.' | '_' | '-' => Class::WeakJoiner,
-            ':' | '/' | '\\' | '@' | '=' | ',' | '#' | '?' | '&' | '+' | '~' | '%' | '$' => {
-                Class::StrongJoiner
-            }
-            _ => Class::Separator,
-        };
+        return ASCII_CLASS[c as usize];
     }
     let u = u32::from(c);
     let punct_range = matches!(
@@ -124,27 +117,86 @@ pub fn index_key(token: &str) -> &str {
     token.get(..end).unwrap_or("")
 }
 
+/// The class of each ASCII byte, so that scanning text needs no `char` decoding for the
+/// ASCII bulk of log lines (every joiner and every ASCII separator is a single byte, and no
+/// byte of a multi-byte UTF-8 character is below 0x80).
+const ASCII_CLASS: [Class; 128] = {
+    let mut t = [Class::Separator; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = classify_ascii(b as u8);
+        b += 1;
+    }
+    t
+};
+
+const fn classify_ascii(b: u8) -> Class {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => Class::Word,
+        b'.' | b'_' | b'-' => Class::WeakJoiner,
+        b':' | b'/' | b'\\' | b'@' | b'=' | b',' | b'#' | b'?' | b'&' | b'+' | b'~' | b'%'
+        | b'$' => Class::StrongJoiner,
+        _ => Class::Separator,
+    }
+}
+
+/// Whether the byte is an ASCII joiner (every joiner is ASCII).
+fn is_joiner_byte(b: u8) -> bool {
+    b < 0x80
+        && matches!(
+            ASCII_CLASS[b as usize],
+            Class::WeakJoiner | Class::StrongJoiner
+        )
+}
+
 /// Calls `f` with every trimmed compound of `text`, in original case and text order.
 pub fn for_each_compound<'t>(text: &'t str, mut f: impl FnMut(&'t str)) {
+    let bytes = text.as_bytes();
     let mut start: Option<usize> = None;
-    for (i, c) in text.char_indices() {
-        if classify(c) == Class::Separator {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (separator, width) = if b < 0x80 {
+            (ASCII_CLASS[b as usize] == Class::Separator, 1)
+        } else {
+            // A multi-byte character starts here (`i` is always on a boundary).
+            match text.get(i..).and_then(|rest| rest.chars().next()) {
+                Some(c) => (classify(c) == Class::Separator, c.len_utf8()),
+                None => break,
+            }
+        };
+        if separator {
             if let Some(s) = start.take() {
                 emit_trimmed(text.get(s..i).unwrap_or(""), &mut f);
             }
         } else if start.is_none() {
             start = Some(i);
         }
+        i += width;
     }
     if let Some(s) = start {
         emit_trimmed(text.get(s..).unwrap_or(""), &mut f);
     }
 }
 
+/// Trims a run of non-separators into its compound and emits it if it has a word
+/// character. Joiners are ASCII, so trimming works on bytes; any non-ASCII character of
+/// the run is a word character (it is neither a separator nor a joiner).
 fn emit_trimmed<'t>(run: &'t str, f: &mut impl FnMut(&'t str)) {
-    let run = run.trim_start_matches(|c: char| c != '/' && is_joiner(c));
-    let run = run.trim_end_matches(is_joiner);
-    if run.chars().any(|c| classify(c) == Class::Word) {
+    let b = run.as_bytes();
+    let mut s = 0;
+    while s < b.len() && b[s] != b'/' && is_joiner_byte(b[s]) {
+        s += 1;
+    }
+    let mut e = b.len();
+    while e > s && is_joiner_byte(b[e - 1]) {
+        e -= 1;
+    }
+    let Some(run) = run.get(s..e) else { return };
+    if run
+        .bytes()
+        .any(|c| c >= 0x80 || ASCII_CLASS[c as usize] == Class::Word)
+    {
         f(run);
     }
 }
@@ -310,6 +362,31 @@ pub fn compounds(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The compound rules of the module docs, applied `char` by `char` (what the byte-level
+    /// [`for_each_compound`] must agree with).
+    fn compounds_by_char(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        for run in text.split(|c| classify(c) == Class::Separator) {
+            let run = run.trim_start_matches(|c: char| c != '/' && is_joiner(c));
+            let run = run.trim_end_matches(is_joiner);
+            if run.chars().any(|c| classify(c) == Class::Word) {
+                out.push(run);
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_scan_matches_char_rules(
+            text in "[a-zA-Z0-9 ._/:@=,#(\\-]{0,12}(\\PC|[\u{a0}-\u{bf}\u{2000}-\u{206f}\u{3000}\u{feff}\t\n]){0,6}[a-z/._ ]{0,8}",
+        ) {
+            let mut got = Vec::new();
+            for_each_compound(&text, |c| got.push(c));
+            proptest::prop_assert_eq!(got, compounds_by_char(&text));
+        }
+    }
 
     fn has_all(text: &str, want: &[&str]) {
         let toks = tokenize(text);

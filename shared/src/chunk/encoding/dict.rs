@@ -8,7 +8,7 @@
 //! - `StrDict` (9): `uvarint k` (1..), a section holding `k` × (`uvarint len`, UTF-8 bytes)
 //!   in strictly ascending byte order, then `n` ids bit-packed with width `bits(k - 1)`.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::bitpack::{Packed, pack, packed_len, width_for};
 use super::strings::StrValues;
@@ -18,7 +18,7 @@ use super::{Corrupt, Cursor, MAX_SECTION_BYTES};
 
 /// The sorted distinct values, or `None` if there are more than `limit`.
 pub fn distinct_ints(values: &[i64], limit: usize) -> Option<Vec<i64>> {
-    let mut set = HashSet::new();
+    let mut set = FxHashSet::default();
     for &v in values {
         if set.insert(v) && set.len() > limit {
             return None;
@@ -113,7 +113,7 @@ pub struct StrDictBuild<'a> {
 
 /// Builds a sorted dictionary, or `None` if there are more than `limit` distinct values.
 pub fn build_str_dict(values: &StrValues, limit: usize) -> Option<StrDictBuild<'_>> {
-    let mut map: HashMap<&str, u32> = HashMap::new();
+    let mut map: FxHashMap<&str, u32> = FxHashMap::default();
     let mut first_ids = Vec::with_capacity(values.len());
     let mut order: Vec<&str> = Vec::new();
     for s in values.iter() {
