@@ -40,7 +40,7 @@ fn latencies<T>(items: &[T], mut f: impl FnMut(&T)) -> (Duration, Duration) {
 }
 
 /// The writer's options; `OT_FRAME_ROWS` overrides the rows per string frame (to compare
-/// frame sizes) and `OT_TEXT_LEVEL` the zstd level of string bytes.
+/// frame sizes), `OT_TEXT_LEVEL` and `OT_ID_LEVEL` the zstd levels of text and id columns.
 fn col_options() -> ChunkOptions {
     let mut o = ChunkOptions::default();
     if let Some(n) = std::env::var("OT_FRAME_ROWS")
@@ -54,6 +54,12 @@ fn col_options() -> ChunkOptions {
         .and_then(|v| v.parse().ok())
     {
         o.text_level = l;
+    }
+    if let Some(l) = std::env::var("OT_ID_LEVEL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        o.id_level = l;
     }
     o
 }

@@ -29,8 +29,11 @@ pub enum LogicalType {
 pub enum Cardinality {
     /// Few distinct values per chunk (level, service, env, method...): dictionary encoded.
     Low,
-    /// Identifiers and free text: mostly distinct values.
+    /// Free text and measurements: mostly distinct values.
     High,
+    /// Identifiers (trace, span, request, user, session and job ids): mostly distinct,
+    /// random-looking tokens whose only redundancy is the repetition of whole values.
+    Id,
 }
 
 /// Static description of one column.
@@ -88,13 +91,13 @@ columns! {
     Host = 8, "host", Str, true, Low, false;
     Kind = 9, "kind", Str, false, Low, false;
     EventType = 10, "event_type", Str, true, Low, false;
-    TraceId = 11, "trace_id", Str, true, High, false;
-    SpanId = 12, "span_id", Str, true, High, false;
-    ParentSpanId = 13, "parent_span_id", Str, true, High, false;
-    RequestId = 14, "request_id", Str, true, High, false;
-    UserId = 15, "user_id", Str, true, High, false;
+    TraceId = 11, "trace_id", Str, true, Id, false;
+    SpanId = 12, "span_id", Str, true, Id, false;
+    ParentSpanId = 13, "parent_span_id", Str, true, Id, false;
+    RequestId = 14, "request_id", Str, true, Id, false;
+    UserId = 15, "user_id", Str, true, Id, false;
     TenantId = 16, "tenant_id", Str, true, Low, false;
-    SessionId = 17, "session_id", Str, true, High, false;
+    SessionId = 17, "session_id", Str, true, Id, false;
     Method = 18, "method", Str, true, Low, false;
     Path = 19, "path", Str, true, High, true;
     Route = 20, "route", Str, true, Low, false;
@@ -121,7 +124,7 @@ columns! {
     ErrorFingerprint = 41, "error_fingerprint", Str, true, Low, false;
     JobClass = 42, "job_class", Str, true, Low, false;
     JobQueue = 43, "job_queue", Str, true, Low, false;
-    JobId = 44, "job_id", Str, true, High, false;
+    JobId = 44, "job_id", Str, true, Id, false;
     QueueMs = 45, "queue_ms", Int, true, High, false;
     Body = 46, "body", Json, true, High, true;
 }
