@@ -121,6 +121,7 @@ pub(crate) fn build_chunk(
         fsync_dir(&dir)?;
         return Ok((0, 0, wal_len));
     }
+    ib.release_scratch();
     let col = cb.finish()?;
     let idx = ib.finish()?;
     publish_chunk(&dir, chunk, &idx, &col).map_err(EngineError::from_io)?;

@@ -221,6 +221,16 @@ impl IndexBuilder {
         self.last_row = Some(row_idx);
     }
 
+    /// Frees the scratch state only adding rows needs (the compound cache, several MB for
+    /// a large chunk). [`IndexBuilder::finish`] does not need it; a caller with other
+    /// memory-heavy work to do between its last row and `finish` (building the `.col`)
+    /// calls this first to lower its peak. Rows added afterwards are indexed correctly,
+    /// only slower.
+    pub fn release_scratch(&mut self) {
+        self.state.cache = CompoundCache::default();
+        self.state.tokenizer = Tokenizer::default();
+    }
+
     /// Number of distinct terms so far.
     pub fn term_count(&self) -> usize {
         self.state.terms.len()
