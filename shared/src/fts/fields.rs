@@ -68,6 +68,13 @@ impl JsonTexts {
     fn collect(&mut self, json: &str) -> bool {
         self.bytes.clear();
         self.ends.clear();
+        // One huge body must not pin its buffer to the thread for good.
+        if self.bytes.capacity() > 1 << 20 {
+            self.bytes.shrink_to(64 << 10);
+        }
+        if self.ends.capacity() > 1 << 16 {
+            self.ends.shrink_to(1 << 10);
+        }
         let mut de = serde_json::Deserializer::from_str(json);
         let ok = Walk(self).deserialize(&mut de).is_ok() && de.end().is_ok();
         if !ok {
