@@ -11,23 +11,24 @@ use super::format::{
 };
 use super::occurrences::{Grouped, Occurrences, TermId};
 use super::postings::{encode, write_varint};
+use super::strtable::StrTable;
 use super::tokenizer::{Tokenizer, for_each_compound, index_key};
 use crate::row::Row;
 use crate::schema::{Col, LogicalType};
 
-/// Term to term id. Fx hashing: the keys come from our own rows, so HashDoS resistance is
-/// not needed, and hashing dominates interning.
-type TermMap = FxHashMap<Box<str>, u32>;
+/// Term to term id, keys held in one arena.
+type TermMap = StrTable<TermId>;
 
 /// Most distinct compounds whose term ids are cached (bounds the cache's memory).
 const COMPOUND_CACHE_LIMIT: usize = 1 << 20;
 
 /// Term ids of recently seen compounds: log text repeats the same compounds (`INFO`,
 /// class names, paths) on most rows, so tokenizing each distinct compound once and reusing
-/// its term ids makes indexing much cheaper. The ids live in one arena.
+/// its term ids makes indexing much cheaper. The ids live in one arena, the compounds in
+/// the table's.
 #[derive(Default)]
 struct CompoundCache {
-    map: FxHashMap<Box<str>, (u32, u32)>,
+    map: StrTable<(u32, u32)>,
     arena: Vec<u32>,
 }
 
@@ -47,15 +48,11 @@ impl Terms {
     }
 
     fn intern_key(terms: &mut TermMap, occurrences: &mut Occurrences, key: &str) -> TermId {
-        match terms.get(key) {
-            Some(&id) => id,
-            None => {
-                let id = occurrences.term_count() as TermId;
-                terms.insert(key.into(), id);
-                occurrences.new_term();
-                id
-            }
-        }
+        terms.get_or_insert_with(key, || {
+            let id = occurrences.term_count() as TermId;
+            occurrences.new_term();
+            id
+        })
     }
 
     /// Adds the exact-id key of `value` in column `col` (never truncated).
@@ -75,7 +72,7 @@ impl Terms {
         } = self;
         for_each_compound(text, |c| {
             let (start, len, cached) = match cache.map.get(c) {
-                Some(&(s, l)) => (s as usize, l as usize, true),
+                Some((s, l)) => (s as usize, l as usize, true),
                 None => {
                     let start = cache.arena.len();
                     tokenizer.compound_tokens(c, &mut |tok| {
@@ -89,7 +86,7 @@ impl Terms {
                     if cache.map.len() < COMPOUND_CACHE_LIMIT
                         && let (Ok(s), Ok(l)) = (u32::try_from(start), u32::try_from(len))
                     {
-                        cache.map.insert(c.into(), (s, l));
+                        cache.map.get_or_insert_with(c, || (s, l));
                         cached = true;
                     }
                     (start, len, cached)
@@ -254,7 +251,7 @@ impl IndexBuilder {
             u32::try_from(row_count).map_err(|_| IndexError::TooLarge { what: "row count" })?;
         let term_count =
             u32::try_from(terms.len()).map_err(|_| IndexError::TooLarge { what: "term count" })?;
-        let mut order: Vec<(&str, u32)> = terms.iter().map(|(k, &v)| (&**k, v)).collect();
+        let mut order: Vec<(&str, u32)> = terms.iter().collect();
         order.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
 
         let mut post = Vec::new();
