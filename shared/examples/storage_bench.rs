@@ -40,7 +40,8 @@ fn latencies<T>(items: &[T], mut f: impl FnMut(&T)) -> (Duration, Duration) {
 }
 
 /// The writer's options; `OT_FRAME_ROWS` overrides the rows per string frame (to compare
-/// frame sizes), `OT_TEXT_LEVEL` and `OT_ID_LEVEL` the zstd levels of text and id columns.
+/// frame sizes), `OT_TEXT_LEVEL` and `OT_ID_LEVEL` the zstd levels of text and id columns,
+/// `OT_STREAM=0` turns off compressing text frames as rows arrive.
 fn col_options() -> ChunkOptions {
     let mut o = ChunkOptions::default();
     if let Some(n) = std::env::var("OT_FRAME_ROWS")
@@ -60,6 +61,9 @@ fn col_options() -> ChunkOptions {
         .and_then(|v| v.parse().ok())
     {
         o.id_level = l;
+    }
+    if std::env::var("OT_STREAM").is_ok_and(|v| v == "0") {
+        o.stream_text = false;
     }
     o
 }

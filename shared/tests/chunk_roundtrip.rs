@@ -364,3 +364,87 @@ fn version_1_files_still_read() {
     assert_eq!(f.rows().unwrap(), rows);
     assert_eq!(f.row(137).unwrap(), rows[137]);
 }
+
+/// Text frames compressed as rows arrive (`stream_text`, the default) read back exactly as
+/// frames compressed at `finish`, in the same encodings, and cost little size: the prefix
+/// dictionary sampled from the first frames is nearly as good as one from the whole column.
+#[test]
+fn streamed_text_frames_match_buffered_ones() {
+    let msgs = testdata::load_messages(&testdata::default_loghub_dir());
+    let rows = testdata::generate(12_000, 9, &msgs);
+    let with = |stream_text| ChunkOptions {
+        text_frame_rows: 512,
+        stream_text,
+        ..ChunkOptions::default()
+    };
+    let streamed = check_round_trip_with(&rows, with(true));
+    let buffered = check_round_trip_with(&rows, with(false));
+    let (s, b) = (
+        ChunkReader::open(&streamed).unwrap(),
+        ChunkReader::open(&buffered).unwrap(),
+    );
+    for c in Col::all() {
+        assert_eq!(
+            s.encoding(c).map(|e| e.values),
+            b.encoding(c).map(|e| e.values),
+            "encoding of {}",
+            c.name()
+        );
+    }
+    assert_eq!(
+        s.encoding(Col::Message).map(|e| e.values),
+        Some(ValueEncoding::StrFramed)
+    );
+    assert_eq!(
+        s.encoding(Col::Body).map(|e| e.values),
+        Some(ValueEncoding::StrFramed)
+    );
+    assert!(
+        streamed.len() * 100 <= buffered.len() * 103,
+        "streamed {} bytes against buffered {}",
+        streamed.len(),
+        buffered.len()
+    );
+}
+
+/// A long text column whose first frames repeat a few values keeps the dictionary choice
+/// made over the whole column, and one that turns repetitive after being framed still
+/// reads back.
+#[test]
+fn streaming_decision_follows_the_first_frames() {
+    let base = |i: usize, msg: String| {
+        let mut r = Row::default();
+        r.set(Col::Message, Value::Str(msg)).unwrap();
+        r.seq = Seq(i as u64);
+        r
+    };
+    let options = ChunkOptions {
+        text_frame_rows: 8,
+        ..ChunkOptions::default()
+    };
+    let repetitive: Vec<Row> = (0..200).map(|i| base(i, format!("m{}", i % 3))).collect();
+    let bytes = check_round_trip_with(&repetitive, options);
+    let r = ChunkReader::open(&bytes).unwrap();
+    assert_eq!(
+        r.encoding(Col::Message).map(|e| e.values),
+        Some(ValueEncoding::StrDict)
+    );
+    let turning: Vec<Row> = (0..200)
+        .map(|i| {
+            base(
+                i,
+                if i < 40 {
+                    format!("unique {i}")
+                } else {
+                    "same".into()
+                },
+            )
+        })
+        .collect();
+    let bytes = check_round_trip_with(&turning, options);
+    let r = ChunkReader::open(&bytes).unwrap();
+    assert_eq!(
+        r.encoding(Col::Message).map(|e| e.values),
+        Some(ValueEncoding::StrFramed)
+    );
+}

@@ -6,7 +6,7 @@ use std::io::Write;
 use super::batches::{BatchRecord, put_batches};
 use super::encoding::delta::encode_ints;
 use super::encoding::dict::{build_str_dict, put_str_dict};
-use super::encoding::framed::put_framed;
+use super::encoding::framed::{FrameWriter, put_framed, sample_prefix};
 use super::encoding::sparse::{Bitmap, put_bitmap};
 use super::encoding::strings::{StrValues, put_const, put_plain};
 use super::encoding::zstd_block::Zstd;
@@ -32,11 +32,22 @@ pub struct ChunkOptions {
     pub id_level: i32,
     /// zstd level for integer varints, string lengths, presence bitmaps and batch ids.
     pub small_level: i32,
-    /// Long-distance matching window (log2 bytes) for text; 0 = off.
+    /// Long-distance matching window (log2 bytes) for text; 0 = off (the default: since
+    /// long columns are framed, `storage_bench` finds no byte it saves, and its context
+    /// took 9 MB of a build's peak).
     pub text_window_log: u32,
     /// Values per frame of a long plain string column (`StrFramed`): reading one row
     /// decompresses one frame. Columns of at most this many values are stored unframed.
     pub text_frame_rows: usize,
+    /// Compress the frames of long text columns (message, body...) while rows arrive,
+    /// instead of holding their raw values until [`ChunkBuilder::finish`]: the builder's
+    /// memory is then mostly compressed text. The column's encoding is decided on its
+    /// first four frames (framed unless a dictionary would do) and its prefix dictionary
+    /// is sampled from them, instead of both from the whole column.
+    pub stream_text: bool,
+    /// Rows a chunk is expected to reach, for what streaming decides before the chunk is
+    /// complete (whether a prefix dictionary pays over the frames to come).
+    pub expected_rows: usize,
 }
 
 impl Default for ChunkOptions {
@@ -45,8 +56,10 @@ impl Default for ChunkOptions {
             text_level: 5,
             id_level: 1,
             small_level: 3,
-            text_window_log: 24,
+            text_window_log: 0,
             text_frame_rows: DEFAULT_FRAME_ROWS,
+            stream_text: true,
+            expected_rows: 65536,
         }
     }
 }
@@ -58,8 +71,27 @@ pub const DEFAULT_FRAME_ROWS: usize = 4096;
 /// One column's pending values (non-null only) and presence bitmap.
 #[derive(Debug)]
 enum ColBuf {
-    Int { values: Vec<i64>, present: Bitmap },
-    Str { values: StrValues, present: Bitmap },
+    Int {
+        values: Vec<i64>,
+        present: Bitmap,
+    },
+    Str {
+        values: StrValues,
+        present: Bitmap,
+        stream: Stream,
+    },
+}
+
+/// Whether a string column's frames are compressed as rows arrive
+/// ([`ChunkOptions::stream_text`]).
+#[derive(Debug)]
+enum Stream {
+    /// Values are kept until `finish`, which picks the encoding.
+    Off,
+    /// A long text column whose first two frames have not filled yet.
+    Undecided,
+    /// Framed: `values` holds only the frame being filled.
+    Frames(Box<FrameWriter>),
 }
 
 impl ColBuf {
@@ -105,6 +137,11 @@ impl ChunkBuilder {
                 LogicalType::Str | LogicalType::Json => ColBuf::Str {
                     values: StrValues::new(),
                     present: Bitmap::new(),
+                    stream: if options.stream_text && d.cardinality == Cardinality::High {
+                        Stream::Undecided
+                    } else {
+                        Stream::Off
+                    },
                 },
                 _ => ColBuf::Int {
                     values: Vec::new(),
@@ -145,9 +182,17 @@ impl ChunkBuilder {
                     values.push(i64::from(b));
                     present.push(true);
                 }
-                (ColBuf::Str { values, present }, ValueRef::Str(s)) => {
+                (
+                    ColBuf::Str {
+                        values,
+                        present,
+                        stream,
+                    },
+                    ValueRef::Str(s),
+                ) => {
                     values.push(s);
                     present.push(true);
+                    stream_frames(values, stream, &self.options);
                 }
                 (ColBuf::Int { present, .. } | ColBuf::Str { present, .. }, _) => {
                     present.push(false);
@@ -226,6 +271,19 @@ impl ChunkBuilder {
             }
             let values = match buf {
                 ColBuf::Int { values, .. } => encode_ints(&mut block, &values, &mut zs),
+                ColBuf::Str {
+                    values,
+                    stream: Stream::Frames(w),
+                    ..
+                } => {
+                    let mut w = *w;
+                    if !values.is_empty() {
+                        w.push_frame(&values, &mut zs);
+                    }
+                    block.push(ValueEncoding::StrFramed as u8);
+                    w.finish(&mut block);
+                    ValueEncoding::StrFramed
+                }
                 ColBuf::Str { values, .. } => encode_strs(
                     &mut block,
                     &values,
@@ -283,6 +341,54 @@ impl ChunkBuilder {
         out.extend_from_slice(&footer);
         trailer.put(out);
         Ok(())
+    }
+}
+
+/// Frames a streamable column fills before its encoding and prefix are decided: the
+/// prefix sampled from fewer is less representative (`storage_bench`: message 17.5 B/row
+/// with 2, 15.9 with 4, as with the whole column).
+const STREAM_DECIDE_FRAMES: usize = 4;
+
+/// After a value was added to a streamable column: decides, once its first
+/// [`STREAM_DECIDE_FRAMES`] frames have filled, whether it is framed (unless a dictionary
+/// would do: at most half its values distinct), and compresses each frame as it fills.
+///
+/// Between frames the column holds no zstd context (each is megabytes, against the
+/// hundreds of kilobytes a compressed frame takes): they are set up for each frame.
+fn stream_frames(values: &mut StrValues, stream: &mut Stream, options: &ChunkOptions) {
+    let frame_rows = options.text_frame_rows.max(1);
+    match stream {
+        Stream::Off => {}
+        Stream::Undecided => {
+            let n = values.len();
+            if n < STREAM_DECIDE_FRAMES * frame_rows {
+                return;
+            }
+            if build_str_dict(values, n / 2).is_some() {
+                *stream = Stream::Off;
+                return;
+            }
+            let last = values.slice(n - frame_rows, n);
+            let level = options.text_level;
+            let frames = options.expected_rows.div_ceil(frame_rows).max(2);
+            let mut w = FrameWriter::new(frame_rows, level, sample_prefix(values), &last, frames);
+            let mut lengths_z = Zstd::new(options.small_level);
+            let mut start = 0;
+            while start < n {
+                w.push_frame(&values.slice(start, start + frame_rows), &mut lengths_z);
+                start += frame_rows;
+            }
+            w.release_context();
+            values.clear();
+            *stream = Stream::Frames(Box::new(w));
+        }
+        Stream::Frames(w) => {
+            if values.len() >= w.frame_rows() {
+                w.push_frame(values, &mut Zstd::new(options.small_level));
+                w.release_context();
+                values.clear();
+            }
+        }
     }
 }
 

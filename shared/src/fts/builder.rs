@@ -19,8 +19,11 @@ use crate::schema::{Col, LogicalType};
 /// Term to term id, keys held in one arena.
 type TermMap = StrTable<TermId>;
 
-/// Most distinct compounds whose term ids are cached (bounds the cache's memory).
-const COMPOUND_CACHE_LIMIT: usize = 1 << 20;
+/// Most distinct compounds whose term ids are cached: 7/8 of 2^17, the most a table of
+/// 2^17 slots holds (about 2 MB with its keys). The compounds that repeat (levels, class
+/// names, paths, log templates' words) show up in a chunk's first rows; the ones seen
+/// after the cache is full are mostly one-off numbers and ids, which gain nothing from it.
+const COMPOUND_CACHE_LIMIT: usize = (1 << 17) / 8 * 7;
 
 /// Term ids of recently seen compounds: log text repeats the same compounds (`INFO`,
 /// class names, paths) on most rows, so tokenizing each distinct compound once and reusing
@@ -84,10 +87,11 @@ impl Terms {
                     let len = cache.arena.len() - start;
                     let mut cached = false;
                     if cache.map.len() < COMPOUND_CACHE_LIMIT
+                        && !cache.map.overflowed()
                         && let (Ok(s), Ok(l)) = (u32::try_from(start), u32::try_from(len))
                     {
                         cache.map.get_or_insert_with(c, || (s, l));
-                        cached = true;
+                        cached = !cache.map.overflowed();
                     }
                     (start, len, cached)
                 }
@@ -246,6 +250,9 @@ impl IndexBuilder {
         let Terms {
             terms, occurrences, ..
         } = state;
+        if terms.overflowed() {
+            return Err(IndexError::TooLarge { what: "term bytes" });
+        }
         let postings: Grouped = occurrences.group(out_of_order);
         let row_count =
             u32::try_from(row_count).map_err(|_| IndexError::TooLarge { what: "row count" })?;

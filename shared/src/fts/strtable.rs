@@ -5,7 +5,9 @@
 //! key is its own heap allocation (16 bytes of box plus at least 32 of malloc chunk for a
 //! ten-byte term) that malloc must later free one by one; here every key is appended to one
 //! `String` and the table holds its offset and length, so a key costs its bytes plus a
-//! 16-byte slot, and dropping the table frees two buffers.
+//! slot of 8 bytes and its value, and dropping the table frees two buffers. Offsets are
+//! `u32`: a table stops taking keys once its arena would pass 4 GiB (a chunk's index holds
+//! a few megabytes) and says so ([`StrTable::overflowed`]).
 
 use std::hash::BuildHasher;
 
@@ -16,7 +18,7 @@ use rustc_hash::FxBuildHasher;
 /// Where a key lies in the arena, and its value.
 #[derive(Debug, Clone, Copy)]
 struct Slot<V> {
-    start: usize,
+    start: u32,
     len: u32,
     value: V,
 }
@@ -28,6 +30,7 @@ struct Slot<V> {
 pub(crate) struct StrTable<V> {
     table: HashTable<Slot<V>>,
     arena: String,
+    overflowed: bool,
 }
 
 impl<V> Default for StrTable<V> {
@@ -35,6 +38,7 @@ impl<V> Default for StrTable<V> {
         StrTable {
             table: HashTable::new(),
             arena: String::new(),
+            overflowed: false,
         }
     }
 }
@@ -42,9 +46,8 @@ impl<V> Default for StrTable<V> {
 /// The key of `slot` (empty if the slot were ever out of the arena, which insertion rules
 /// out).
 fn key_of<'a, V>(arena: &'a str, slot: &Slot<V>) -> &'a str {
-    arena
-        .get(slot.start..slot.start + slot.len as usize)
-        .unwrap_or("")
+    let start = slot.start as usize;
+    arena.get(start..start + slot.len as usize).unwrap_or("")
 }
 
 impl<V: Copy> StrTable<V> {
@@ -62,11 +65,21 @@ impl<V: Copy> StrTable<V> {
             .map(|s| s.value)
     }
 
-    /// The value of `key`, inserting `make()` first if it is absent. Keys longer than
-    /// `u32::MAX` bytes are not stored (`make()` is returned and forgotten).
+    /// Whether a key was refused because the arena would have passed 4 GiB.
+    pub(crate) fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// The value of `key`, inserting `make()` first if it is absent. If the arena would
+    /// pass 4 GiB the key is not stored: `make()` is returned and forgotten, and
+    /// [`StrTable::overflowed`] turns true.
     pub(crate) fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> V) -> V {
         let hash = FxBuildHasher.hash_one(key);
-        let StrTable { table, arena } = self;
+        let StrTable {
+            table,
+            arena,
+            overflowed,
+        } = self;
         let entry = {
             let arena: &str = arena;
             table.entry(
@@ -79,13 +92,17 @@ impl<V: Copy> StrTable<V> {
             Entry::Occupied(o) => o.get().value,
             Entry::Vacant(v) => {
                 let value = make();
-                if let Ok(len) = u32::try_from(key.len()) {
-                    v.insert(Slot {
-                        start: arena.len(),
-                        len,
-                        value,
-                    });
-                    arena.push_str(key);
+                let end = arena.len().checked_add(key.len());
+                match (u32::try_from(arena.len()), end.map(u32::try_from)) {
+                    (Ok(start), Some(Ok(end))) => {
+                        v.insert(Slot {
+                            start,
+                            len: end - start,
+                            value,
+                        });
+                        arena.push_str(key);
+                    }
+                    _ => *overflowed = true,
                 }
                 value
             }

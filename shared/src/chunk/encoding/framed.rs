@@ -4,7 +4,8 @@
 //!
 //! Compressing frames apart loses the repetition between them (log lines of one template
 //! spread over the whole chunk), so text-like columns carry a *prefix*: a sample of values
-//! from the whole column that every frame's zstd section uses as a raw-content dictionary.
+//! (from the whole column, or from its first frames when [`FrameWriter`] is fed as rows
+//! arrive) that every frame's zstd section uses as a raw-content dictionary.
 //! Reading a row then costs the prefix (at most [`PREFIX_BYTES`]) plus one frame.
 //!
 //! Layout, after the `u8` tag (`m` values, known from context):
@@ -28,8 +29,8 @@ use super::{Corrupt, Cursor, MAX_SECTION_BYTES};
 /// Largest prefix dictionary a writer samples.
 pub const PREFIX_BYTES: usize = 128 << 10;
 
-/// Values sampled evenly over the whole column, up to [`PREFIX_BYTES`].
-fn sample_prefix(values: &StrValues) -> Vec<u8> {
+/// Values sampled evenly over `values`, up to [`PREFIX_BYTES`].
+pub fn sample_prefix(values: &StrValues) -> Vec<u8> {
     let total = values.byte_len();
     let stride = total.div_ceil(PREFIX_BYTES).max(1);
     let mut out = Vec::with_capacity(total.min(PREFIX_BYTES));
@@ -43,8 +44,8 @@ fn sample_prefix(values: &StrValues) -> Vec<u8> {
 }
 
 /// Appends a `StrFramed` payload (without tag): frames of `frame_rows` values, lengths
-/// compressed with `zi`, bytes at `zs`'s level (with a prefix dictionary when a trial on the
-/// middle frame shows it saves more than it costs).
+/// compressed with `zi`, bytes at `zs`'s level (with a prefix dictionary sampled from the
+/// whole column when a trial on the middle frame shows it saves more than it costs).
 pub fn put_framed(
     out: &mut Vec<u8>,
     values: &StrValues,
@@ -54,58 +55,127 @@ pub fn put_framed(
 ) {
     let frame_rows = frame_rows.max(1);
     let m = values.len();
-    // Frames are small: long-distance matching (which `zs` may have) only costs setup time
-    // on each of them, so frames are compressed at `zs`'s level without it.
-    let mut zs = Zstd::new(zs.level());
-    let zs = &mut zs;
-    let mut prefix = sample_prefix(values);
-    let mut with_prefix = None;
-    if prefix.len() >= 4096 && m > frame_rows {
-        // Try the prefix on the middle frame: keep it if what it saves there, over every
-        // frame, outweighs storing it.
-        let mid = (m.div_ceil(frame_rows) / 2) * frame_rows;
-        let mut probe = Vec::new();
-        for i in mid..(mid + frame_rows).min(m) {
-            probe.extend_from_slice(values.get(i).as_bytes());
-        }
-        let mut zp = Zstd::with_dictionary(zs.level(), &prefix);
-        let size = |c: Option<Vec<u8>>| c.map_or(usize::MAX, |c| c.len());
-        let plain = size(zs.compress(&probe));
-        let helped = size(zp.compress(&probe));
-        let cost = size(zs.compress(&prefix));
-        let frames = m.div_ceil(frame_rows);
-        if helped < plain && (plain - helped).saturating_mul(frames) > cost {
-            with_prefix = Some(zp);
-        }
-    }
-    if with_prefix.is_none() {
-        prefix.clear();
-    }
-    let zf: &mut Zstd = match with_prefix.as_mut() {
-        Some(z) => z,
-        None => zs,
-    };
-    let mut frames: Vec<Vec<u8>> = Vec::with_capacity(m.div_ceil(frame_rows));
+    let mid = (m.div_ceil(frame_rows) / 2) * frame_rows;
+    let probe = values.slice(mid, (mid + frame_rows).min(m));
+    let mut w = FrameWriter::new(
+        frame_rows,
+        zs.level(),
+        sample_prefix(values),
+        &probe,
+        m.div_ceil(frame_rows),
+    );
     let mut start = 0;
     while start < m {
         let end = (start + frame_rows).min(m);
-        let mut part = StrValues::new();
-        for i in start..end {
-            part.push(values.get(i));
-        }
-        let mut f = Vec::new();
-        put_plain(&mut f, &part, zi, zf);
-        frames.push(f);
+        w.push_frame(&values.slice(start, end), zi);
         start = end;
     }
-    put_uvarint(out, frame_rows as u64);
-    put_uvarint(out, frames.len() as u64);
-    put_section(out, &prefix, Some(zs));
-    for f in &frames {
-        put_uvarint(out, f.len() as u64);
+    w.finish(out);
+}
+
+/// Writes a `StrFramed` payload one frame at a time, so that a column being built can
+/// compress its frames as they fill instead of holding every raw value until the end
+/// (the chunk writer does this for long text columns).
+#[derive(Debug)]
+pub struct FrameWriter {
+    frame_rows: usize,
+    /// The prefix, already encoded as its section (written first by `finish`).
+    prefix_section: Vec<u8>,
+    level: i32,
+    /// The prefix dictionary frames use (empty: none).
+    prefix: Vec<u8>,
+    /// Compresses the frames (with the prefix as dictionary when there is one), created on
+    /// demand: a zstd context is megabytes, which a streamed column gives back between
+    /// frames ([`FrameWriter::release_context`]).
+    z: Option<Zstd>,
+    frames: Vec<Vec<u8>>,
+}
+
+impl FrameWriter {
+    /// A writer of frames of `frame_rows` values at zstd `level`. `sample` becomes the
+    /// prefix dictionary if it makes `probe` (a frame's worth of the column's values)
+    /// smaller by more, over `frames` frames, than storing the prefix costs; otherwise
+    /// frames are compressed alone.
+    pub fn new(
+        frame_rows: usize,
+        level: i32,
+        sample: Vec<u8>,
+        probe: &StrValues,
+        frames: usize,
+    ) -> FrameWriter {
+        // Frames are small: long-distance matching would only cost setup time on each of
+        // them, so they are compressed at the level without it.
+        let mut plain = Zstd::new(level);
+        let mut chosen = None;
+        if sample.len() >= 4096 && frames > 1 {
+            let probe = probe.bytes();
+            let mut zp = Zstd::with_dictionary(level, &sample);
+            let size = |c: &Option<Vec<u8>>| c.as_ref().map_or(usize::MAX, Vec::len);
+            let alone = size(&plain.compress(probe));
+            let helped = size(&zp.compress(probe));
+            let cost = size(&plain.compress(&sample));
+            if helped < alone && (alone - helped).saturating_mul(frames) > cost {
+                chosen = Some(zp);
+            }
+        }
+        let mut prefix_section = Vec::new();
+        let (prefix, z) = match chosen {
+            Some(zp) => {
+                put_section(&mut prefix_section, &sample, Some(&mut plain));
+                (sample, zp)
+            }
+            None => {
+                put_section(&mut prefix_section, &[], None);
+                (Vec::new(), plain)
+            }
+        };
+        FrameWriter {
+            frame_rows: frame_rows.max(1),
+            prefix_section,
+            level,
+            prefix,
+            z: Some(z),
+            frames: Vec::new(),
+        }
     }
-    for f in &frames {
-        out.extend_from_slice(f);
+
+    /// Values per frame.
+    pub fn frame_rows(&self) -> usize {
+        self.frame_rows
+    }
+
+    /// Compresses the next frame: `frame_rows` values, fewer only for the last one.
+    pub fn push_frame(&mut self, part: &StrValues, zi: &mut Zstd) {
+        let (level, prefix) = (self.level, &self.prefix);
+        let z = self.z.get_or_insert_with(|| {
+            if prefix.is_empty() {
+                Zstd::new(level)
+            } else {
+                Zstd::with_dictionary(level, prefix)
+            }
+        });
+        let mut f = Vec::new();
+        put_plain(&mut f, part, zi, z);
+        self.frames.push(f);
+    }
+
+    /// Frees the frame compressor until the next [`FrameWriter::push_frame`], which sets
+    /// it up again (a fraction of a millisecond against the seconds a frame takes to fill).
+    pub fn release_context(&mut self) {
+        self.z = None;
+    }
+
+    /// Appends the payload (without tag) of the frames pushed so far.
+    pub fn finish(self, out: &mut Vec<u8>) {
+        put_uvarint(out, self.frame_rows as u64);
+        put_uvarint(out, self.frames.len() as u64);
+        out.extend_from_slice(&self.prefix_section);
+        for f in &self.frames {
+            put_uvarint(out, f.len() as u64);
+        }
+        for f in &self.frames {
+            out.extend_from_slice(f);
+        }
     }
 }
 

@@ -56,6 +56,27 @@ impl StrValues {
         self.data.get(start..end).unwrap_or("")
     }
 
+    /// The concatenated bytes of every string.
+    pub fn bytes(&self) -> &[u8] {
+        self.data.as_bytes()
+    }
+
+    /// A copy of strings `start..end` (clamped to the list).
+    pub fn slice(&self, start: usize, end: usize) -> StrValues {
+        let end = end.min(self.len());
+        let mut out = StrValues::new();
+        for i in start.min(end)..end {
+            out.push(self.get(i));
+        }
+        out
+    }
+
+    /// Removes every string, keeping the buffers' capacity.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+    }
+
     /// Every string in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len()).map(|i| self.get(i))
