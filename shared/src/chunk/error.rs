@@ -61,6 +61,9 @@ pub enum ChunkError {
     /// The writer was given more rows than one chunk may hold.
     #[error("too many rows for one chunk: {0} (limit {limit})", limit = crate::chunk::format::MAX_ROWS)]
     TooManyRows(usize),
+    /// The writer was given more than 4 GiB of strings for one column.
+    #[error("column {0} holds more than 4 GiB of strings")]
+    ColumnTooLarge(&'static str),
     /// A row index past the end of the chunk.
     #[error("row {index} out of range: chunk has {rows} rows")]
     RowOutOfRange {

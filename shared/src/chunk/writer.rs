@@ -115,6 +115,8 @@ pub struct ChunkBuilder {
     ts: Option<MinMax<i64>>,
     received_at: Option<MinMax<i64>>,
     seq: Option<MinMax<Seq>>,
+    /// A column given more than 4 GiB of strings (`finish` fails with it).
+    too_large: Option<&'static str>,
 }
 
 impl Default for ChunkBuilder {
@@ -157,6 +159,7 @@ impl ChunkBuilder {
             ts: None,
             received_at: None,
             seq: None,
+            too_large: None,
         }
     }
 
@@ -190,9 +193,14 @@ impl ChunkBuilder {
                     },
                     ValueRef::Str(s),
                 ) => {
-                    values.push(s);
-                    present.push(true);
-                    stream_frames(values, stream, &self.options);
+                    if values.fits(s) {
+                        values.push(s);
+                        present.push(true);
+                        stream_frames(values, stream, &self.options);
+                    } else {
+                        present.push(false);
+                        self.too_large.get_or_insert(def.name);
+                    }
                 }
                 (ColBuf::Int { present, .. } | ColBuf::Str { present, .. }, _) => {
                     present.push(false);
@@ -236,6 +244,9 @@ impl ChunkBuilder {
     fn finish_into(self, out: &mut Vec<u8>) -> Result<(), ChunkError> {
         if self.rows > MAX_ROWS {
             return Err(ChunkError::TooManyRows(self.rows));
+        }
+        if let Some(col) = self.too_large {
+            return Err(ChunkError::ColumnTooLarge(col));
         }
         let rows = self.rows;
         let mut zs = Zstd::new(self.options.small_level);

@@ -11,11 +11,13 @@ use super::varint::put_uvarint;
 use super::zstd_block::{Zstd, put_section, read_section_with_dict};
 use super::{Corrupt, Cursor, MAX_SECTION_BYTES};
 
-/// A list of strings in one buffer; cheap to append to and to index.
+/// A list of strings in one buffer; cheap to append to and to index. End offsets are `u32`
+/// (4 bytes per value, most of what a chunk builder holds for short strings), so a list
+/// holds at most [`StrValues::MAX_BYTES`] bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StrValues {
     data: String,
-    ends: Vec<usize>,
+    ends: Vec<u32>,
 }
 
 impl StrValues {
@@ -24,10 +26,23 @@ impl StrValues {
         StrValues::default()
     }
 
+    /// Most bytes a list holds.
+    pub const MAX_BYTES: usize = u32::MAX as usize;
+
+    /// Whether `s` fits after the bytes already held.
+    pub fn fits(&self, s: &str) -> bool {
+        s.len() <= Self::MAX_BYTES - self.data.len()
+    }
+
     /// Appends one string.
+    ///
+    /// # Panics
+    /// If the list would pass [`StrValues::MAX_BYTES`]; callers holding outside input
+    /// check [`StrValues::fits`] first (lists copied from another list always fit).
     pub fn push(&mut self, s: &str) {
+        assert!(self.fits(s), "string list past 4 GiB");
         self.data.push_str(s);
-        self.ends.push(self.data.len());
+        self.ends.push(self.data.len() as u32);
     }
 
     /// Number of strings.
@@ -50,9 +65,9 @@ impl StrValues {
         let start = if i == 0 {
             0
         } else {
-            self.ends.get(i - 1).copied().unwrap_or(0)
+            self.ends.get(i - 1).map_or(0, |&e| e as usize)
         };
-        let end = self.ends.get(i).copied().unwrap_or(start);
+        let end = self.ends.get(i).map_or(start, |&e| e as usize);
         self.data.get(start..end).unwrap_or("")
     }
 
@@ -84,6 +99,9 @@ impl StrValues {
 
     /// Builds from a buffer and per-string lengths, checking UTF-8 and char boundaries.
     pub fn from_parts(data: Vec<u8>, lengths: &[i64]) -> Result<StrValues, Corrupt> {
+        if data.len() > Self::MAX_BYTES {
+            return Err(Corrupt("string bytes past 4 GiB"));
+        }
         let data = String::from_utf8(data).map_err(|_| Corrupt("string bytes are not UTF-8"))?;
         let mut ends = Vec::with_capacity(lengths.len());
         let mut pos = 0usize;
@@ -96,7 +114,7 @@ impl StrValues {
             if !data.is_char_boundary(pos) {
                 return Err(Corrupt("string boundary inside a UTF-8 character"));
             }
-            ends.push(pos);
+            ends.push(pos as u32);
         }
         if pos != data.len() {
             return Err(Corrupt("string bytes longer than the lengths"));
