@@ -88,7 +88,7 @@ enum ColBuf {
 enum Stream {
     /// Values are kept until `finish`, which picks the encoding.
     Off,
-    /// A long text column whose first two frames have not filled yet.
+    /// A long text column whose first [`STREAM_DECIDE_FRAMES`] frames have not filled yet.
     Undecided,
     /// Framed: `values` holds only the frame being filled.
     Frames(Box<FrameWriter>),
@@ -288,9 +288,7 @@ impl ChunkBuilder {
                     ..
                 } => {
                     let mut w = *w;
-                    if !values.is_empty() {
-                        w.push_frame(&values, &mut zs);
-                    }
+                    w.push_values(&values, &mut zs);
                     block.push(ValueEncoding::StrFramed as u8);
                     w.finish(&mut block);
                     ValueEncoding::StrFramed
@@ -383,19 +381,14 @@ fn stream_frames(values: &mut StrValues, stream: &mut Stream, options: &ChunkOpt
             let level = options.text_level;
             let frames = options.expected_rows.div_ceil(frame_rows).max(2);
             let mut w = FrameWriter::new(frame_rows, level, sample_prefix(values), &last, frames);
-            let mut lengths_z = Zstd::new(options.small_level);
-            let mut start = 0;
-            while start < n {
-                w.push_frame(&values.slice(start, start + frame_rows), &mut lengths_z);
-                start += frame_rows;
-            }
+            w.push_values(values, &mut Zstd::new(options.small_level));
             w.release_context();
             values.clear();
             *stream = Stream::Frames(Box::new(w));
         }
         Stream::Frames(w) => {
             if values.len() >= w.frame_rows() {
-                w.push_frame(values, &mut Zstd::new(options.small_level));
+                w.push_values(values, &mut Zstd::new(options.small_level));
                 w.release_context();
                 values.clear();
             }

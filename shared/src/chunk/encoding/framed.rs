@@ -64,12 +64,7 @@ pub fn put_framed(
         &probe,
         m.div_ceil(frame_rows),
     );
-    let mut start = 0;
-    while start < m {
-        let end = (start + frame_rows).min(m);
-        w.push_frame(&values.slice(start, end), zi);
-        start = end;
-    }
+    w.push_values(values, zi);
     w.finish(out);
 }
 
@@ -144,8 +139,26 @@ impl FrameWriter {
         self.frame_rows
     }
 
-    /// Compresses the next frame: `frame_rows` values, fewer only for the last one.
-    pub fn push_frame(&mut self, part: &StrValues, zi: &mut Zstd) {
+    /// Compresses `values` as the next frames, cut every `frame_rows` values. Every call
+    /// but the last must bring a multiple of `frame_rows` values (only the last frame of a
+    /// column may be short).
+    pub fn push_values(&mut self, values: &StrValues, zi: &mut Zstd) {
+        if values.len() <= self.frame_rows {
+            if !values.is_empty() {
+                self.push_frame(values, zi);
+            }
+            return;
+        }
+        let mut start = 0;
+        while start < values.len() {
+            let end = start + self.frame_rows;
+            self.push_frame(&values.slice(start, end), zi);
+            start = end;
+        }
+    }
+
+    /// Compresses one frame.
+    fn push_frame(&mut self, part: &StrValues, zi: &mut Zstd) {
         let (level, prefix) = (self.level, &self.prefix);
         let z = self.z.get_or_insert_with(|| {
             if prefix.is_empty() {
@@ -159,7 +172,7 @@ impl FrameWriter {
         self.frames.push(f);
     }
 
-    /// Frees the frame compressor until the next [`FrameWriter::push_frame`], which sets
+    /// Frees the frame compressor until the next [`FrameWriter::push_values`], which sets
     /// it up again (a fraction of a millisecond against the seconds a frame takes to fill).
     pub fn release_context(&mut self) {
         self.z = None;
