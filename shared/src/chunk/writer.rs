@@ -6,7 +6,7 @@ use std::io::Write;
 use super::batches::{BatchRecord, put_batches};
 use super::encoding::delta::encode_ints;
 use super::encoding::dict::{build_str_dict, put_str_dict};
-use super::encoding::framed::{FrameWriter, put_framed, sample_prefix};
+use super::encoding::framed::{FrameWriter, prefix_pays, put_framed, sample_prefix};
 use super::encoding::sparse::{Bitmap, put_bitmap};
 use super::encoding::strings::{StrValues, put_const, put_plain};
 use super::encoding::zstd_block::Zstd;
@@ -39,11 +39,12 @@ pub struct ChunkOptions {
     /// Values per frame of a long plain string column (`StrFramed`): reading one row
     /// decompresses one frame. Columns of at most this many values are stored unframed.
     pub text_frame_rows: usize,
-    /// Compress the frames of long text columns (message, body...) while rows arrive,
-    /// instead of holding their raw values until [`ChunkBuilder::finish`]: the builder's
-    /// memory is then mostly compressed text. The column's encoding is decided on its
-    /// first four frames (framed unless a dictionary would do) and its prefix dictionary
-    /// is sampled from them, instead of both from the whole column.
+    /// Compress the frames of long text and identifier columns (message, body, trace and
+    /// request ids...) while rows arrive, instead of holding their raw values until
+    /// [`ChunkBuilder::finish`]: the builder's memory is then mostly compressed text. The
+    /// column's encoding is decided on its first four frames (framed unless a dictionary
+    /// would do) and its prefix dictionary is sampled from them, instead of both from the
+    /// whole column.
     pub stream_text: bool,
     /// Rows a chunk is expected to reach, for what streaming decides before the chunk is
     /// complete (whether a prefix dictionary pays over the frames to come).
@@ -139,7 +140,9 @@ impl ChunkBuilder {
                 LogicalType::Str | LogicalType::Json => ColBuf::Str {
                     values: StrValues::new(),
                     present: Bitmap::new(),
-                    stream: if options.stream_text && d.cardinality == Cardinality::High {
+                    stream: if options.stream_text
+                        && matches!(d.cardinality, Cardinality::High | Cardinality::Id)
+                    {
                         Stream::Undecided
                     } else {
                         Stream::Off
@@ -196,7 +199,12 @@ impl ChunkBuilder {
                     if values.fits(s) {
                         values.push(s);
                         present.push(true);
-                        stream_frames(values, stream, &self.options);
+                        let level = if def.cardinality == Cardinality::Id {
+                            self.options.id_level
+                        } else {
+                            self.options.text_level
+                        };
+                        stream_frames(values, stream, level, &self.options);
                     } else {
                         present.push(false);
                         self.too_large.get_or_insert(def.name);
@@ -359,12 +367,14 @@ impl ChunkBuilder {
 const STREAM_DECIDE_FRAMES: usize = 4;
 
 /// After a value was added to a streamable column: decides, once its first
-/// [`STREAM_DECIDE_FRAMES`] frames have filled, whether it is framed (unless a dictionary
-/// would do: at most half its values distinct), and compresses each frame as it fills.
+/// [`STREAM_DECIDE_FRAMES`] frames have filled, whether it is framed or kept for a
+/// dictionary (as [`encode_strs`] would decide on the whole column: a dictionary when few
+/// values are distinct, else whichever of the two is smaller on those frames), and
+/// compresses each frame as it fills.
 ///
 /// Between frames the column holds no zstd context (each is megabytes, against the
 /// hundreds of kilobytes a compressed frame takes): they are set up for each frame.
-fn stream_frames(values: &mut StrValues, stream: &mut Stream, options: &ChunkOptions) {
+fn stream_frames(values: &mut StrValues, stream: &mut Stream, level: i32, options: &ChunkOptions) {
     let frame_rows = options.text_frame_rows.max(1);
     match stream {
         Stream::Off => {}
@@ -373,16 +383,34 @@ fn stream_frames(values: &mut StrValues, stream: &mut Stream, options: &ChunkOpt
             if n < STREAM_DECIDE_FRAMES * frame_rows {
                 return;
             }
-            if build_str_dict(values, n / 2).is_some() {
+            let dict = build_str_dict(values, n / 2);
+            if dict.as_ref().is_some_and(|d| d.entries.len() * 8 <= n) {
                 *stream = Stream::Off;
                 return;
             }
-            let last = values.slice(n - frame_rows, n);
-            let level = options.text_level;
+            // Whether a prefix pays is tried on the last of these frames against a sample
+            // of the others; the prefix itself is then sampled from all of them.
+            let (first, last) = (
+                values.slice(0, n - frame_rows),
+                values.slice(n - frame_rows, n),
+            );
             let frames = options.expected_rows.div_ceil(frame_rows).max(2);
-            let mut w = FrameWriter::new(frame_rows, level, sample_prefix(values), &last, frames);
+            let prefix = if prefix_pays(level, &sample_prefix(&first), &last, frames) {
+                sample_prefix(values)
+            } else {
+                Vec::new()
+            };
+            let mut w = FrameWriter::new(frame_rows, level, prefix);
             w.push_values(values, &mut Zstd::new(options.small_level));
             w.release_context();
+            if let Some(d) = dict {
+                let mut b = Vec::new();
+                put_str_dict(&mut b, &d, &mut Zstd::new(level));
+                if b.len() < w.encoded_len() {
+                    *stream = Stream::Off;
+                    return;
+                }
+            }
             values.clear();
             *stream = Stream::Frames(Box::new(w));
         }
@@ -457,5 +485,53 @@ fn encode_strs(
             out.extend_from_slice(&plain);
             plain_tag
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn streamed(b: &ChunkBuilder, col: Col) -> bool {
+        let i = COLUMNS
+            .iter()
+            .position(|d| d.col == col)
+            .unwrap_or(usize::MAX);
+        matches!(
+            b.cols.get(i),
+            Some(ColBuf::Str {
+                stream: Stream::Frames(_),
+                ..
+            })
+        )
+    }
+
+    /// Identifier columns stream like text once their first frames show no dictionary
+    /// would do (trace ids repeat a few times, over neighbouring rows); columns with few
+    /// distinct values keep their raw values for a dictionary.
+    #[test]
+    fn id_and_text_columns_stream_and_repetitive_ones_do_not() {
+        let options = ChunkOptions {
+            text_frame_rows: 64,
+            ..ChunkOptions::default()
+        };
+        let mut b = ChunkBuilder::with_options(options);
+        for i in 0..1000u64 {
+            let mut r = Row::default();
+            let trace = format!("{:032x}", (i / 2).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            r.trace_id = Some(trace);
+            r.message = format!("request {i} took {} ms", i * 7 % 1000);
+            r.service = format!("svc-{}", i % 3);
+            b.push(&r);
+        }
+        assert!(streamed(&b, Col::TraceId), "trace ids are streamed");
+        assert!(streamed(&b, Col::Message), "messages are streamed");
+        assert!(!streamed(&b, Col::Service), "three services are not");
+        let bytes = b.finish().unwrap();
+        let r = crate::chunk::ChunkReader::open(&bytes).unwrap();
+        assert_eq!(
+            r.encoding(Col::TraceId).map(|e| e.values),
+            Some(ValueEncoding::StrFramed)
+        );
     }
 }

@@ -108,8 +108,9 @@ impl Terms {
 
 /// Accumulates the terms of a chunk's rows and writes the `.idx` file.
 ///
-/// Memory is one interned key per distinct term plus 4 bytes per (term, row) pair, and
-/// twice that while [`IndexBuilder::finish`] groups the pairs by term.
+/// Memory is one interned key per distinct term plus 1 to 2 bytes per (term, row) pair
+/// (see `occurrences`), and 4 bytes more per pair while [`IndexBuilder::finish`] groups
+/// the pairs by term.
 pub struct IndexBuilder {
     state: Terms,
     row_count: u64,

@@ -43,6 +43,22 @@ pub fn sample_prefix(values: &StrValues) -> Vec<u8> {
     out
 }
 
+/// Whether `sample`, as the prefix dictionary of `frames` frames at zstd `level`, makes
+/// `probe` (a frame's worth of the column's values, taken apart from the sample: a frame
+/// compresses well against a copy of itself) smaller by more, over all the frames, than storing the prefix costs.
+pub fn prefix_pays(level: i32, sample: &[u8], probe: &StrValues, frames: usize) -> bool {
+    if sample.len() < 4096 || frames <= 1 {
+        return false;
+    }
+    let probe = probe.bytes();
+    let mut plain = Zstd::new(level);
+    let size = |c: Option<Vec<u8>>| c.as_ref().map_or(usize::MAX, Vec::len);
+    let alone = size(plain.compress(probe));
+    let helped = size(Zstd::with_dictionary(level, sample).compress(probe));
+    let cost = size(plain.compress(sample));
+    helped < alone && (alone - helped).saturating_mul(frames) > cost
+}
+
 /// Appends a `StrFramed` payload (without tag): frames of `frame_rows` values, lengths
 /// compressed with `zi`, bytes at `zs`'s level (with a prefix dictionary sampled from the
 /// whole column when a trial on the middle frame shows it saves more than it costs).
@@ -57,13 +73,13 @@ pub fn put_framed(
     let m = values.len();
     let mid = (m.div_ceil(frame_rows) / 2) * frame_rows;
     let probe = values.slice(mid, (mid + frame_rows).min(m));
-    let mut w = FrameWriter::new(
-        frame_rows,
-        zs.level(),
-        sample_prefix(values),
-        &probe,
-        m.div_ceil(frame_rows),
-    );
+    let sample = sample_prefix(values);
+    let prefix = if prefix_pays(zs.level(), &sample, &probe, m.div_ceil(frame_rows)) {
+        sample
+    } else {
+        Vec::new()
+    };
+    let mut w = FrameWriter::new(frame_rows, zs.level(), prefix);
     w.push_values(values, zi);
     w.finish(out);
 }
@@ -87,49 +103,23 @@ pub struct FrameWriter {
 }
 
 impl FrameWriter {
-    /// A writer of frames of `frame_rows` values at zstd `level`. `sample` becomes the
-    /// prefix dictionary if it makes `probe` (a frame's worth of the column's values)
-    /// smaller by more, over `frames` frames, than storing the prefix costs; otherwise
-    /// frames are compressed alone.
-    pub fn new(
-        frame_rows: usize,
-        level: i32,
-        sample: Vec<u8>,
-        probe: &StrValues,
-        frames: usize,
-    ) -> FrameWriter {
+    /// A writer of frames of `frame_rows` values at zstd `level`, with `prefix` as the
+    /// frames' dictionary (none when empty; see [`prefix_pays`]).
+    pub fn new(frame_rows: usize, level: i32, prefix: Vec<u8>) -> FrameWriter {
         // Frames are small: long-distance matching would only cost setup time on each of
         // them, so they are compressed at the level without it.
-        let mut plain = Zstd::new(level);
-        let mut chosen = None;
-        if sample.len() >= 4096 && frames > 1 {
-            let probe = probe.bytes();
-            let mut zp = Zstd::with_dictionary(level, &sample);
-            let size = |c: &Option<Vec<u8>>| c.as_ref().map_or(usize::MAX, Vec::len);
-            let alone = size(&plain.compress(probe));
-            let helped = size(&zp.compress(probe));
-            let cost = size(&plain.compress(&sample));
-            if helped < alone && (alone - helped).saturating_mul(frames) > cost {
-                chosen = Some(zp);
-            }
-        }
         let mut prefix_section = Vec::new();
-        let (prefix, z) = match chosen {
-            Some(zp) => {
-                put_section(&mut prefix_section, &sample, Some(&mut plain));
-                (sample, zp)
-            }
-            None => {
-                put_section(&mut prefix_section, &[], None);
-                (Vec::new(), plain)
-            }
-        };
+        if prefix.is_empty() {
+            put_section(&mut prefix_section, &[], None);
+        } else {
+            put_section(&mut prefix_section, &prefix, Some(&mut Zstd::new(level)));
+        }
         FrameWriter {
             frame_rows: frame_rows.max(1),
             prefix_section,
             level,
             prefix,
-            z: Some(z),
+            z: None,
             frames: Vec::new(),
         }
     }
@@ -176,6 +166,19 @@ impl FrameWriter {
     /// it up again (a fraction of a millisecond against the seconds a frame takes to fill).
     pub fn release_context(&mut self) {
         self.z = None;
+    }
+
+    /// Bytes [`FrameWriter::finish`] would append now.
+    pub fn encoded_len(&self) -> usize {
+        let varint_len = |v: usize| (usize::BITS - (v | 1).leading_zeros()).div_ceil(7) as usize;
+        varint_len(self.frame_rows)
+            + varint_len(self.frames.len())
+            + self.prefix_section.len()
+            + self
+                .frames
+                .iter()
+                .map(|f| varint_len(f.len()) + f.len())
+                .sum::<usize>()
     }
 
     /// Appends the payload (without tag) of the frames pushed so far.
