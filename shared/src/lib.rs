@@ -16,6 +16,7 @@ pub mod meta;
 pub mod row;
 pub mod schema;
 pub mod settings;
+mod strtable;
 #[cfg(feature = "testdata")]
 #[doc(hidden)]
 pub mod testdata;

@@ -23,6 +23,7 @@ pub mod column;
 pub mod encoding;
 pub mod error;
 pub mod format;
+mod interned;
 pub mod point;
 pub mod reader;
 pub mod rowset;

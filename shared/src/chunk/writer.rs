@@ -1,11 +1,12 @@
 //! [`ChunkBuilder`]: transposes rows into per-column buffers as they arrive, then encodes the
 //! file column by column, choosing each column's encoding by measuring its data.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use super::batches::{BatchRecord, put_batches};
 use super::encoding::delta::encode_ints;
-use super::encoding::dict::{build_str_dict, put_str_dict};
+use super::encoding::dict::{StrDictBuild, build_str_dict, put_str_dict};
 use super::encoding::framed::{FrameWriter, prefix_pays, put_framed, sample_prefix};
 use super::encoding::sparse::{Bitmap, put_bitmap};
 use super::encoding::strings::{StrValues, put_const, put_plain};
@@ -13,6 +14,7 @@ use super::encoding::zstd_block::Zstd;
 use super::encoding::{Encoding, PresenceKind, ValueEncoding};
 use super::error::ChunkError;
 use super::format::{DirEntry, HEADER_LEN, MAX_ROWS, SectionRef, Trailer, put_header};
+use super::interned::Interned;
 use super::zonemap::{MinMax, ZoneMap};
 use crate::ids::{BatchId, Seq};
 use crate::row::{Row, ValueRef};
@@ -76,6 +78,12 @@ enum ColBuf {
         values: Vec<i64>,
         present: Bitmap,
     },
+    /// A low-cardinality string column, interned until it has too many distinct values
+    /// (then it becomes a `Str`).
+    Low {
+        values: Interned,
+        present: Bitmap,
+    },
     Str {
         values: StrValues,
         present: Bitmap,
@@ -98,7 +106,20 @@ enum Stream {
 impl ColBuf {
     fn present(&self) -> &Bitmap {
         match self {
-            ColBuf::Int { present, .. } | ColBuf::Str { present, .. } => present,
+            ColBuf::Int { present, .. }
+            | ColBuf::Low { present, .. }
+            | ColBuf::Str { present, .. } => present,
+        }
+    }
+
+    /// Turns an interned column into a plain list (no-op for other columns).
+    fn spill_interned(&mut self) {
+        if let ColBuf::Low { values, present } = self {
+            *self = ColBuf::Str {
+                values: values.to_values(),
+                present: std::mem::take(present),
+                stream: Stream::Off,
+            };
         }
     }
 }
@@ -137,6 +158,10 @@ impl ChunkBuilder {
         let cols = COLUMNS
             .iter()
             .map(|d| match d.ty {
+                LogicalType::Str if d.cardinality == Cardinality::Low => ColBuf::Low {
+                    values: Interned::default(),
+                    present: Bitmap::new(),
+                },
                 LogicalType::Str | LogicalType::Json => ColBuf::Str {
                     values: StrValues::new(),
                     present: Bitmap::new(),
@@ -179,7 +204,15 @@ impl ChunkBuilder {
     /// Appends one row, copying each column's value into that column's buffer.
     pub fn push(&mut self, row: &Row) {
         for (def, buf) in COLUMNS.iter().zip(self.cols.iter_mut()) {
-            match (buf, row.get(def.col)) {
+            let value = row.get(def.col);
+            if let (ColBuf::Low { values, present }, ValueRef::Str(s)) = (&mut *buf, value) {
+                if values.push(s) {
+                    present.push(true);
+                    continue;
+                }
+                buf.spill_interned();
+            }
+            match (buf, value) {
                 (ColBuf::Int { values, present }, ValueRef::Int(v)) => {
                     values.push(v);
                     present.push(true);
@@ -210,7 +243,12 @@ impl ChunkBuilder {
                         self.too_large.get_or_insert(def.name);
                     }
                 }
-                (ColBuf::Int { present, .. } | ColBuf::Str { present, .. }, _) => {
+                (
+                    ColBuf::Int { present, .. }
+                    | ColBuf::Low { present, .. }
+                    | ColBuf::Str { present, .. },
+                    _,
+                ) => {
                     present.push(false);
                 }
             }
@@ -233,6 +271,7 @@ impl ChunkBuilder {
             .iter()
             .map(|c| match c {
                 ColBuf::Int { values, .. } => values.len() * 2,
+                ColBuf::Low { values, .. } => values.len(),
                 ColBuf::Str { values, .. } => values.byte_len() / 3,
             })
             .sum();
@@ -290,6 +329,13 @@ impl ChunkBuilder {
             }
             let values = match buf {
                 ColBuf::Int { values, .. } => encode_ints(&mut block, &values, &mut zs),
+                ColBuf::Low { values, .. } => encode_interned(
+                    &mut block,
+                    &values,
+                    &mut zs,
+                    &mut zt,
+                    self.options.text_frame_rows,
+                ),
                 ColBuf::Str {
                     values,
                     stream: Stream::Frames(w),
@@ -411,7 +457,10 @@ fn stream_frames(values: &mut StrValues, stream: &mut Stream, level: i32, option
                     return;
                 }
             }
-            values.clear();
+            // From now on the list holds one frame: give back the room the first frames
+            // took (a quarter more than their average frame, for the frames to come).
+            let frame_bytes = values.byte_len() / STREAM_DECIDE_FRAMES;
+            *values = StrValues::with_capacity(frame_rows, frame_bytes + frame_bytes / 4);
             *stream = Stream::Frames(Box::new(w));
         }
         Stream::Frames(w) => {
@@ -440,12 +489,48 @@ fn encode_strs(
     frame_rows: usize,
 ) -> ValueEncoding {
     let n = values.len();
+    // A dictionary only pays when values repeat: give up past n/2 distinct values.
+    let dict = build_str_dict(values, (n / 2).max(1));
+    encode_str_choice(out, n, dict, || Cow::Borrowed(values), zs, zt, frame_rows)
+}
+
+/// [`encode_strs`] for an interned column: the same choice and bytes, from the dictionary
+/// it already holds (its plain list is only made if a plain encoding must be tried).
+fn encode_interned(
+    out: &mut Vec<u8>,
+    values: &Interned,
+    zs: &mut Zstd,
+    zt: &mut Zstd,
+    frame_rows: usize,
+) -> ValueEncoding {
+    let n = values.len();
+    let dict = Some(values.dict()).filter(|d| d.entries.len() <= (n / 2).max(1));
+    encode_str_choice(
+        out,
+        n,
+        dict,
+        || Cow::Owned(values.to_values()),
+        zs,
+        zt,
+        frame_rows,
+    )
+}
+
+/// Writes `n` string values: constant or dictionary (`dict`, when they have few enough
+/// distinct values) when that is smaller, else plain or framed (`values` gives the list).
+fn encode_str_choice<'v>(
+    out: &mut Vec<u8>,
+    n: usize,
+    dict: Option<StrDictBuild<'_>>,
+    values: impl FnOnce() -> Cow<'v, StrValues>,
+    zs: &mut Zstd,
+    zt: &mut Zstd,
+    frame_rows: usize,
+) -> ValueEncoding {
     if n == 0 {
         out.push(ValueEncoding::None as u8);
         return ValueEncoding::None;
     }
-    // A dictionary only pays when values repeat: give up past n/2 distinct values.
-    let dict = build_str_dict(values, (n / 2).max(1));
     if let Some(d) = &dict
         && d.entries.len() == 1
     {
@@ -464,6 +549,9 @@ fn encode_strs(
         }
         dict_bytes = Some(b);
     }
+    drop(dict);
+    let values = values();
+    let values: &StrValues = &values;
     let framed = n > frame_rows.max(1);
     let plain_tag = if framed {
         ValueEncoding::StrFramed
@@ -517,11 +605,15 @@ mod tests {
         };
         let mut b = ChunkBuilder::with_options(options);
         for i in 0..1000u64 {
-            let mut r = Row::default();
-            let trace = format!("{:032x}", (i / 2).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            r.trace_id = Some(trace);
-            r.message = format!("request {i} took {} ms", i * 7 % 1000);
-            r.service = format!("svc-{}", i % 3);
+            let r = Row {
+                trace_id: Some(format!(
+                    "{:032x}",
+                    (i / 2).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                )),
+                message: format!("request {i} took {} ms", i * 7 % 1000),
+                service: format!("svc-{}", i % 3),
+                ..Row::default()
+            };
             b.push(&r);
         }
         assert!(streamed(&b, Col::TraceId), "trace ids are streamed");
@@ -533,5 +625,48 @@ mod tests {
             r.encoding(Col::TraceId).map(|e| e.values),
             Some(ValueEncoding::StrFramed)
         );
+    }
+
+    /// A low-cardinality column is interned until it has too many distinct values, then
+    /// carries on as a plain list; either way every value reads back, nulls included.
+    #[test]
+    fn interned_columns_spill_to_plain_lists() {
+        let n = Interned::MAX_DISTINCT + 3000;
+        let mut b = ChunkBuilder::new();
+        let mut want = Vec::new();
+        for i in 0..n {
+            let r = Row {
+                service: format!("svc-{}", i % 5),
+                host: (i % 7 != 0).then(|| format!("host-{i}")),
+                ..Row::default()
+            };
+            want.push(r.host.clone());
+            b.push(&r);
+        }
+        let low = |b: &ChunkBuilder, col: Col| {
+            let i = COLUMNS
+                .iter()
+                .position(|d| d.col == col)
+                .unwrap_or(usize::MAX);
+            matches!(b.cols.get(i), Some(ColBuf::Low { .. }))
+        };
+        assert!(low(&b, Col::Service), "five services stay interned");
+        assert!(!low(&b, Col::Host), "distinct hosts spilled");
+        let bytes = b.finish().unwrap();
+        let r = crate::chunk::ChunkReader::open(&bytes).unwrap();
+        assert_eq!(
+            r.encoding(Col::Service).map(|e| e.values),
+            Some(ValueEncoding::StrDict)
+        );
+        let hosts = r.column(Col::Host).unwrap();
+        let services = r.column(Col::Service).unwrap();
+        for (i, h) in want.iter().enumerate() {
+            let got = hosts.get(i);
+            match h {
+                Some(h) => assert_eq!(got, ValueRef::Str(h)),
+                None => assert_eq!(got, ValueRef::Null),
+            }
+            assert_eq!(services.get(i), ValueRef::Str(&format!("svc-{}", i % 5)));
+        }
     }
 }

@@ -11,10 +11,10 @@ use super::format::{
 };
 use super::occurrences::{Grouped, Occurrences, TermId};
 use super::postings::{encode, write_varint};
-use super::strtable::StrTable;
 use super::tokenizer::{Tokenizer, for_each_compound, index_key};
 use crate::row::Row;
 use crate::schema::{Col, LogicalType};
+use crate::strtable::StrTable;
 
 /// Term to term id, keys held in one arena.
 type TermMap = StrTable<TermId>;

@@ -8,7 +8,8 @@
 //! * [`fields`]: which text of a row is indexed ([`indexed_texts`]);
 //! * [`postings`]: row-list compression (varint / bit-packed / bitmap);
 //! * `occurrences`: the build's (term, row) pairs, grouped by term at the end;
-//! * `strtable`: the build's term map and compound cache, keys in one arena;
+//! * the build's term map and compound cache are `crate::strtable` tables (keys in one
+//!   arena);
 //! * [`builder`]: [`IndexBuilder`] writes the file; [`reader`]: [`IndexReader`] reads it
 //!   in place from an mmap;
 //! * [`query`]: [`Query`] parsing, candidate intersection and row verification.
@@ -24,7 +25,6 @@ mod occurrences;
 pub mod postings;
 pub mod query;
 pub mod reader;
-mod strtable;
 pub mod tokenizer;
 
 pub use bloom::BLOOM_COLUMNS;

@@ -26,6 +26,14 @@ impl StrValues {
         StrValues::default()
     }
 
+    /// An empty list with room for `count` strings of `bytes` bytes in all.
+    pub fn with_capacity(count: usize, bytes: usize) -> StrValues {
+        StrValues {
+            data: String::with_capacity(bytes),
+            ends: Vec::with_capacity(count),
+        }
+    }
+
     /// Most bytes a list holds.
     pub const MAX_BYTES: usize = u32::MAX as usize;
 

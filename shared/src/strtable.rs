@@ -1,7 +1,7 @@
 //! A string-keyed hash table whose keys live in one arena, for the index build's term map
-//! and compound cache.
+//! and compound cache and the chunk builder's low-cardinality columns.
 //!
-//! A build interns a few hundred thousand distinct keys. As `HashMap<Box<str>, V>` each
+//! An index build interns a few hundred thousand distinct keys. As `HashMap<Box<str>, V>` each
 //! key is its own heap allocation (16 bytes of box plus at least 32 of malloc chunk for a
 //! ten-byte term) that malloc must later free one by one; here every key is appended to one
 //! `String` and the table holds its offset and length, so a key costs its bytes plus a
@@ -63,6 +63,11 @@ impl<V: Copy> StrTable<V> {
         self.table
             .find(hash, |s| key_of(arena, s) == key)
             .map(|s| s.value)
+    }
+
+    /// Bytes of all keys.
+    pub(crate) fn key_bytes(&self) -> usize {
+        self.arena.len()
     }
 
     /// Whether a key was refused because the arena would have passed 4 GiB.
