@@ -54,6 +54,15 @@ pub fn free_addr() -> Result<SocketAddr> {
     Ok(l.local_addr()?)
 }
 
+/// Two different free loopback ports (for two daemons). Calling [`free_addr`] twice may
+/// return the same port twice, since each listener is closed before the next bind; here
+/// both stay bound until both are known.
+pub fn free_addr_pair() -> Result<(SocketAddr, SocketAddr)> {
+    let a = TcpListener::bind("127.0.0.1:0")?;
+    let b = TcpListener::bind("127.0.0.1:0")?;
+    Ok((a.local_addr()?, b.local_addr()?))
+}
+
 /// Waits until something accepts TCP connections at `addr`.
 pub fn wait_for_port(addr: SocketAddr, timeout: Duration) -> Result<()> {
     let start = Instant::now();

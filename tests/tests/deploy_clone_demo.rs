@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use opentrace_tests::daemon::{Lines, free_addr, wait_for_port};
+use opentrace_tests::daemon::{Lines, free_addr_pair, wait_for_port};
 use opentrace_tests::mcp::{call, mcp_client};
 use serde_json::{Value, json};
 
@@ -88,7 +88,7 @@ async fn clone_run_demo_and_ask_what_is_breaking() {
     assert!(st.success(), "git clone of the repository");
 
     let target = repo().join("target/clone-demo");
-    let (ingest, query) = (free_addr().unwrap(), free_addr().unwrap());
+    let (ingest, query) = free_addr_pair().unwrap();
     let data = work.path().join("data");
     let mut script = Script(
         Command::new("bash")

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use opentrace_tests::daemon::{Lines, binary, free_addr, wait_for_port};
+use opentrace_tests::daemon::{Lines, binary, free_addr_pair, wait_for_port};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -49,7 +49,7 @@ fn run_local_demo_starts_streams_and_stops_cleanly() {
     );
 
     let data = tempfile::tempdir().unwrap();
-    let (ingest, query) = (free_addr().unwrap(), free_addr().unwrap());
+    let (ingest, query) = free_addr_pair().unwrap();
     let mut child = Command::new("bash")
         .arg(repo().join("deploy/run-local.sh"))
         .arg("--bin-dir")

@@ -79,6 +79,17 @@ impl Occurrences {
         }
         t.last_row = row;
         t.rows += 1;
+        self.pairs += 1;
+        // Most pairs: a frequent term of the row being added, one byte.
+        if self.row == Some(row)
+            && let Ok(byte) = u8::try_from(term + 1)
+            && byte < 0x80
+            && let Some(block) = self.blocks.last_mut()
+            && block.len() < block.capacity()
+        {
+            block.push(byte);
+            return;
+        }
         let mut item = [0u8; 2 * MAX_ITEM];
         let mut len = 0;
         if self.row != Some(row) {
@@ -87,7 +98,6 @@ impl Occurrences {
         }
         len += put_varint(&mut item[len..], u64::from(term) + 1);
         self.block_with_room(len).extend_from_slice(&item[..len]);
-        self.pairs += 1;
     }
 
     /// The last block, or a new one when it has less than `room` bytes left.
