@@ -57,6 +57,7 @@ impl<V: Copy> StrTable<V> {
     }
 
     /// The value of `key`, if present.
+    #[inline]
     pub(crate) fn get(&self, key: &str) -> Option<V> {
         let hash = FxBuildHasher.hash_one(key);
         let arena = &self.arena;
@@ -78,6 +79,7 @@ impl<V: Copy> StrTable<V> {
     /// The value of `key`, inserting `make()` first if it is absent. If the arena would
     /// pass 4 GiB the key is not stored: `make()` is returned and forgotten, and
     /// [`StrTable::overflowed`] turns true.
+    #[inline]
     pub(crate) fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> V) -> V {
         let hash = FxBuildHasher.hash_one(key);
         let StrTable {
