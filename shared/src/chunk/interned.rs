@@ -69,19 +69,7 @@ impl Interned {
     /// (distinct values in ascending byte order, each value's index among them), without
     /// hashing the values again.
     pub(crate) fn dict(&self) -> StrDictBuild<'_> {
-        let by_id = self.by_id();
-        let mut sorted: Vec<u16> = (0..by_id.len())
-            .filter_map(|i| u16::try_from(i).ok())
-            .collect();
-        sorted.sort_unstable_by(|&a, &b| by_id[usize::from(a)].cmp(by_id[usize::from(b)]));
-        let mut remap = vec![0u32; by_id.len()];
-        for (new, &old) in sorted.iter().enumerate() {
-            remap[usize::from(old)] = new as u32;
-        }
-        StrDictBuild {
-            entries: sorted.iter().map(|&i| by_id[usize::from(i)]).collect(),
-            ids: self.ids.iter().map(|&i| remap[usize::from(i)]).collect(),
-        }
+        StrDictBuild::sorted(self.by_id(), self.ids.iter().map(|&i| u32::from(i)))
     }
 
     /// The values as a plain list, in order.

@@ -580,13 +580,15 @@ fn encode_str_choice<'v>(
 mod tests {
     use super::*;
 
+    /// The builder's buffer of `col`.
+    fn buf(b: &ChunkBuilder, col: Col) -> Option<&ColBuf> {
+        let i = COLUMNS.iter().position(|d| d.col == col)?;
+        b.cols.get(i)
+    }
+
     fn streamed(b: &ChunkBuilder, col: Col) -> bool {
-        let i = COLUMNS
-            .iter()
-            .position(|d| d.col == col)
-            .unwrap_or(usize::MAX);
         matches!(
-            b.cols.get(i),
+            buf(b, col),
             Some(ColBuf::Str {
                 stream: Stream::Frames(_),
                 ..
@@ -643,13 +645,7 @@ mod tests {
             want.push(r.host.clone());
             b.push(&r);
         }
-        let low = |b: &ChunkBuilder, col: Col| {
-            let i = COLUMNS
-                .iter()
-                .position(|d| d.col == col)
-                .unwrap_or(usize::MAX);
-            matches!(b.cols.get(i), Some(ColBuf::Low { .. }))
-        };
+        let low = |b: &ChunkBuilder, col: Col| matches!(buf(b, col), Some(ColBuf::Low { .. }));
         assert!(low(&b, Col::Service), "five services stay interned");
         assert!(!low(&b, Col::Host), "distinct hosts spilled");
         let bytes = b.finish().unwrap();

@@ -14,6 +14,8 @@
 //! handed out in order of first appearance, so the frequent terms, which make most pairs,
 //! have small ids: a pair takes 1 to 2 bytes instead of a 4-byte id.
 
+use super::postings::write_varint;
+
 /// Term ids of an index build (dense, from 0, in order of first appearance).
 pub(crate) type TermId = u32;
 
@@ -90,14 +92,14 @@ impl Occurrences {
             block.push(byte);
             return;
         }
-        let mut item = [0u8; 2 * MAX_ITEM];
-        let mut len = 0;
-        if self.row != Some(row) {
-            self.row = Some(row);
-            len = 1 + put_varint(&mut item[1..], u64::from(row));
+        let new_row = self.row != Some(row);
+        self.row = Some(row);
+        let block = self.block_with_room(2 * MAX_ITEM);
+        if new_row {
+            block.push(0);
+            write_varint(block, u64::from(row));
         }
-        len += put_varint(&mut item[len..], u64::from(term) + 1);
-        self.block_with_room(len).extend_from_slice(&item[..len]);
+        write_varint(block, u64::from(term) + 1);
     }
 
     /// The last block, or a new one when it has less than `room` bytes left.
@@ -165,18 +167,6 @@ impl Occurrences {
         }
         grouped
     }
-}
-
-/// Writes `v` as a varint at the start of `out` (which has room for it); returns its length.
-fn put_varint(out: &mut [u8], mut v: u64) -> usize {
-    let mut i = 0;
-    while v >= 0x80 {
-        out[i] = (v as u8) | 0x80;
-        v >>= 7;
-        i += 1;
-    }
-    out[i] = v as u8;
-    i + 1
 }
 
 /// Reads a varint the stream wrote (at most 5 bytes: a `u32`, or a term id + 1): its value

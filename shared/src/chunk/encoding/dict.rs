@@ -127,16 +127,28 @@ pub fn build_str_dict(values: &StrValues, limit: usize) -> Option<StrDictBuild<'
         }
         first_ids.push(id);
     }
-    let mut sorted: Vec<u32> = (0..order.len() as u32).collect();
-    sorted.sort_unstable_by(|&a, &b| order[a as usize].cmp(order[b as usize]));
-    let mut remap = vec![0u32; order.len()];
-    for (new, &old) in sorted.iter().enumerate() {
-        remap[old as usize] = new as u32;
+    Some(StrDictBuild::sorted(order, first_ids))
+}
+
+impl<'a> StrDictBuild<'a> {
+    /// The sorted dictionary of values given as their distinct values in order of first
+    /// appearance (`order`) and, per value, its index in `order` (`first_ids`, each below
+    /// `order.len()`).
+    pub fn sorted(
+        order: Vec<&'a str>,
+        first_ids: impl IntoIterator<Item = u32>,
+    ) -> StrDictBuild<'a> {
+        let mut sorted: Vec<u32> = (0..order.len() as u32).collect();
+        sorted.sort_unstable_by(|&a, &b| order[a as usize].cmp(order[b as usize]));
+        let mut remap = vec![0u32; order.len()];
+        for (new, &old) in sorted.iter().enumerate() {
+            remap[old as usize] = new as u32;
+        }
+        StrDictBuild {
+            entries: sorted.iter().map(|&i| order[i as usize]).collect(),
+            ids: first_ids.into_iter().map(|i| remap[i as usize]).collect(),
+        }
     }
-    Some(StrDictBuild {
-        entries: sorted.iter().map(|&i| order[i as usize]).collect(),
-        ids: first_ids.iter().map(|&i| remap[i as usize]).collect(),
-    })
 }
 
 /// Appends a string dictionary (without tag).

@@ -22,7 +22,7 @@
 use std::borrow::Cow;
 
 use super::strings::{StrValues, put_plain, read_plain_with_dict};
-use super::varint::put_uvarint;
+use super::varint::{put_uvarint, uvarint_len};
 use super::zstd_block::{Zstd, put_section, read_section};
 use super::{Corrupt, Cursor, MAX_SECTION_BYTES};
 
@@ -170,14 +170,13 @@ impl FrameWriter {
 
     /// Bytes [`FrameWriter::finish`] would append now.
     pub fn encoded_len(&self) -> usize {
-        let varint_len = |v: usize| (usize::BITS - (v | 1).leading_zeros()).div_ceil(7) as usize;
-        varint_len(self.frame_rows)
-            + varint_len(self.frames.len())
+        uvarint_len(self.frame_rows as u64)
+            + uvarint_len(self.frames.len() as u64)
             + self.prefix_section.len()
             + self
                 .frames
                 .iter()
-                .map(|f| varint_len(f.len()) + f.len())
+                .map(|f| uvarint_len(f.len() as u64) + f.len())
                 .sum::<usize>()
     }
 
