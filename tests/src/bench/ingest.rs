@@ -13,6 +13,7 @@ use crate::loadgen::report::Report;
 use crate::loadgen::send::{SendConfig, send_batches};
 use crate::loadgen::wire::EncodedBatch;
 
+use super::cpu::{CpuByThread, cpu_of, cpu_when_builder_idle};
 use super::procfs::{Mem, mem_of};
 
 /// The API key the harness configures (loopback only, throw-away data directories).
@@ -59,6 +60,18 @@ impl Ingestd {
     /// `VmHWM`/`VmRSS` of the daemon now.
     pub fn mem(&self) -> Mem {
         mem_of(self.daemon.child.id()).unwrap_or_default()
+    }
+
+    /// CPU by thread group now.
+    pub fn cpu(&self) -> Option<CpuByThread> {
+        cpu_of(self.daemon.child.id())
+    }
+
+    /// The CPU used since `before`, once the chunk builder has gone idle (at most 60 s),
+    /// so that a load phase is charged for the chunks it queued.
+    pub fn cpu_since(&self, before: Option<&CpuByThread>) -> Option<CpuByThread> {
+        let now = cpu_when_builder_idle(self.daemon.child.id(), Duration::from_secs(60))?;
+        Some(now.since(before?))
     }
 
     /// `opentrace_ingest_rows_stored_total` from `/metrics` (rows stored, in-request
@@ -139,6 +152,9 @@ pub struct IngestRun {
     pub ack_max_ms: f64,
     /// Retries (503 back-pressure, timeouts).
     pub retries: u64,
+    /// ingestd's CPU over the phase by thread group, the chunk builds it queued included
+    /// (None if `/proc` could not be read).
+    pub cpu: Option<CpuByThread>,
 }
 
 impl IngestRun {
@@ -158,6 +174,7 @@ impl IngestRun {
             ack_p99_ms: r.ack_latency.p99_ms,
             ack_max_ms: r.ack_latency.max_ms,
             retries: r.retries,
+            cpu: None,
         }
     }
 }

@@ -17,6 +17,7 @@
 //! benchmark (`bench hours`): 24 hourly segments of 1M entries, queried through queryd's MCP
 //! endpoint.
 
+pub mod cpu;
 pub mod dataset;
 pub mod disk;
 pub mod floor;

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::cpu::CpuByThread;
 use super::dataset::Probes;
 use super::disk::DiskUsage;
 use super::floor::ZstdSize;
@@ -146,6 +147,7 @@ impl Results {
                 r.ack_p99_ms
             );
         }
+        self.cpu_md(s);
         let fresh = [
             ("idle", &self.freshness_idle),
             ("during the fixed-rate phase", &self.freshness),
@@ -208,6 +210,35 @@ impl Results {
             }
         }
         let _ = writeln!(s, "| **OpenTrace** | **{ours:.1}** | 1.00 |\n");
+    }
+
+    /// ingestd's CPU per entry of each full-speed phase, by thread group.
+    fn cpu_md(&self, s: &mut String) {
+        let runs: Vec<(&IngestRun, &CpuByThread)> = self
+            .ingest
+            .iter()
+            .filter_map(|r| r.cpu.as_ref().map(|c| (r, c)))
+            .collect();
+        if runs.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            s,
+            "\ningestd CPU per entry acknowledged, µs (user + system, by thread; measured once the chunk builder has gone idle after the phase, so the chunks it queued are included; steadier than entries/s on a shared VM):\n\n| batch | HTTP + pipeline | WAL writer | chunk builder | other | total |\n|---:|---:|---:|---:|---:|---:|"
+        );
+        for (r, c) in runs {
+            let us = |secs: f64| secs * 1e6 / r.entries_acked.max(1) as f64;
+            let _ = writeln!(
+                s,
+                "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                r.batch,
+                us(c.get("http")),
+                us(c.get("wal")),
+                us(c.get("builder")),
+                us(c.get("other")),
+                us(c.total())
+            );
+        }
     }
 
     fn memory_md(&self, s: &mut String) {

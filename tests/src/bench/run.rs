@@ -88,13 +88,12 @@ pub fn run(opts: &Options, command: &str) -> Result<(Results, PathBuf)> {
     let ing = Ingestd::start(&dir_a, &scratch.join("ingestd-main.log"))?;
     say("ingest: main data set at full speed");
     let cfg = send_config(ing.daemon.url(), opts.concurrency, 0.0, PHASE_DEADLINE);
+    let cpu0 = ing.cpu();
     let rep = rt.block_on(post_all(cfg, ds.batches))?;
-    let mut ingest = vec![IngestRun::from_report(
-        main_batch,
-        opts.concurrency,
-        0.0,
-        &rep,
-    )];
+    let mut ingest = vec![IngestRun {
+        cpu: ing.cpu_since(cpu0.as_ref()),
+        ..IngestRun::from_report(main_batch, opts.concurrency, 0.0, &rep)
+    }];
     say(&format!("  {:.0} entries/s", rep.entries_per_s));
     let rows_stored = ing.rows_stored()?;
     let ingestd_mem = ing.mem();
@@ -154,9 +153,13 @@ pub fn run(opts: &Options, command: &str) -> Result<(Results, PathBuf)> {
         let ing = Ingestd::start(&dir_b, &scratch.join("ingestd-b50.log"))?;
         say("ingest: batch 50 at full speed");
         let cfg = send_config(ing.daemon.url(), opts.concurrency, 0.0, PHASE_DEADLINE);
+        let cpu0 = ing.cpu();
         let rep = rt.block_on(post_all(cfg, ds50.batches))?;
         let max50 = rep.entries_per_s;
-        ingest.push(IngestRun::from_report(50, opts.concurrency, 0.0, &rep));
+        ingest.push(IngestRun {
+            cpu: ing.cpu_since(cpu0.as_ref()),
+            ..IngestRun::from_report(50, opts.concurrency, 0.0, &rep)
+        });
         say(&format!("  {max50:.0} entries/s"));
         let rate = (max50 / 2.0).max(100.0);
         let n = (rate * opts.fixed_rate_secs) as u64;
