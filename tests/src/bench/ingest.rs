@@ -70,8 +70,9 @@ impl Ingestd {
     /// The CPU used since `before`, once the chunk builder has gone idle (at most 60 s),
     /// so that a load phase is charged for the chunks it queued.
     pub fn cpu_since(&self, before: Option<&CpuByThread>) -> Option<CpuByThread> {
+        let before = before?;
         let now = cpu_when_builder_idle(self.daemon.child.id(), Duration::from_secs(60))?;
-        Some(now.since(before?))
+        Some(now.since(before))
     }
 
     /// `opentrace_ingest_rows_stored_total` from `/metrics` (rows stored, in-request
