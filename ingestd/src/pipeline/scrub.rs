@@ -10,14 +10,19 @@
 //!   (`Bearer [FILTERED]`);
 //! - each `extra_patterns` regex from settings.json (`[FILTERED]`).
 //!
+//! The built-in patterns use ASCII classes, as the reference server's Go patterns do. Which
+//! patterns apply is decided on the text as it arrived; they then replace in order.
+//!
 //! Sensitive keys: inside `body`, at any depth, the value of a key whose name, lowercased
 //! with `-` read as `_` and an `x-` header prefix ignored, is one of the SDKs' lists (`password`, `passwd`, `secret`, `token`,
 //! `api_key`, `apikey`, `authorization`, `auth_token`, `access_token`, `refresh_token`,
 //! `credit_card`, `card_number`, `cvv`, `ssn`) or an `extra_keys` entry becomes
 //! `"[FILTERED]"` (whatever its type). Nesting deeper than 32 levels is scrubbed as text.
 //!
-//! Fast path: a raw (unparsed) body is first checked with one `RegexSet` pass over its text;
-//! only a body that might contain something is parsed and walked.
+//! Fast path: every text is scanned once by a `RegexSet` of all the value patterns, and only
+//! the patterns that matched run their replacement. A raw (unparsed) body is checked with
+//! one pass of the same set plus a sensitive-key pattern; only a body that might contain
+//! something is parsed and walked.
 
 use std::collections::HashSet;
 
@@ -62,8 +67,11 @@ struct Rule {
 pub struct Scrubber {
     enabled: bool,
     rules: Vec<Rule>,
+    /// The value patterns of `rules`, in the same order.
     any_value: RegexSet,
-    key_hint: Option<Regex>,
+    /// The value patterns plus, last, a `"key":` pattern for the sensitive keys: one pass
+    /// over a raw body decides whether it must be parsed.
+    raw_body: RegexSet,
     keys: HashSet<String>,
 }
 
@@ -110,21 +118,24 @@ impl Scrubber {
     /// Compiles the rules. Invalid `extra_patterns` are skipped and returned as messages.
     pub fn new(settings: &PiiSettings) -> (Scrubber, Vec<String>) {
         let mut problems = Vec::new();
+        // ASCII classes throughout (`(?-u)`): `\d` and `\s` mean what they mean in the
+        // reference server's Go regexps, and byte-sized classes keep the set's automaton
+        // small, which is what scanning every message and body costs.
         let builtin: [(&str, &str, bool); 5] = [
-            (r"(?-u:\b)(?:\d[ -]?){12,18}\d(?-u:\b)", "[CARD]", true),
+            (r"(?-u)\b(?:\d[ -]?){12,18}\d\b", "[CARD]", true),
             (
-                r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+                r"(?-u)[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
                 "[EMAIL]",
                 false,
             ),
-            (r"(?-u:\b)\d{3}-\d{2}-\d{4}(?-u:\b)", "[SSN]", false),
+            (r"(?-u)\b\d{3}-\d{2}-\d{4}\b", "[SSN]", false),
             (
-                r"(?:\+?1[ .\-]?)?(?:\(\d{3}\)[ ]?|(?-u:\b)\d{3}[ .\-])\d{3}[ .\-]\d{4}(?-u:\b)",
+                r"(?-u)(?:\+?1[ .\-]?)?(?:\(\d{3}\) ?|\b\d{3}[ .\-])\d{3}[ .\-]\d{4}\b",
                 "[PHONE]",
                 false,
             ),
             (
-                r"(?i)(?-u:\b)bearer\s+[A-Za-z0-9\-._~+/]{8,}=*",
+                r"(?i-u)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*",
                 "Bearer [FILTERED]",
                 false,
             ),
@@ -165,17 +176,33 @@ impl Scrubber {
             .iter()
             .map(|k| regex::escape(k).replace('_', "[-_]"))
             .collect();
-        let key_hint = Regex::new(&format!(
-            r#"(?i)"\s*(?:x[-_])?(?:{})\s*"\s*:"#,
+        // ASCII case folding when every key is ASCII (the usual case): a smaller automaton.
+        let flags = if keys.iter().all(|k| k.is_ascii()) {
+            "i-u"
+        } else {
+            "i"
+        };
+        let key_hint = format!(
+            r#"(?{flags})"\s*(?:x[-_])?(?:{})\s*"\s*:"#,
             alternation.join("|")
-        ))
-        .ok();
+        );
+        let raw_body = RegexSet::new(
+            rules
+                .iter()
+                .map(|r| r.re.as_str())
+                .chain(std::iter::once(key_hint.as_str())),
+        )
+        .unwrap_or_else(|e| {
+            problems.push(format!("PII key pattern could not be built: {e}"));
+            // Without the key pattern every body is walked: slower, never less safe.
+            RegexSet::new([""]).unwrap_or_else(|_| RegexSet::empty())
+        });
         (
             Scrubber {
                 enabled: settings.enabled,
                 rules,
                 any_value,
-                key_hint,
+                raw_body,
                 keys,
             },
             problems,
@@ -197,12 +224,18 @@ impl Scrubber {
 
     /// The scrubbed text, or `None` when nothing matched.
     pub fn scrub_str(&self, s: &str) -> Option<String> {
-        if !self.enabled || !self.any_value.is_match(s) {
+        if !self.enabled {
             return None;
         }
+        // Most texts match nothing: one plain scan answers them; which patterns matched
+        // (a slower, overlapping scan) is only asked of the rest.
+        if !self.any_value.is_match(s) {
+            return None;
+        }
+        let hits = self.any_value.matches(s);
         let mut out = s.to_string();
         let mut changed = false;
-        for rule in &self.rules {
+        for rule in hits.iter().filter_map(|i| self.rules.get(i)) {
             let replaced = if rule.luhn {
                 rule.re.replace_all(&out, |c: &Captures| {
                     let m = c.get(0).map_or("", |m| m.as_str());
@@ -246,12 +279,10 @@ impl Scrubber {
         if !self.enabled {
             return;
         }
-        if let Body::Raw(r) = body {
-            let text = r.get();
-            let key_hit = self.key_hint.as_ref().is_none_or(|k| k.is_match(text));
-            if !key_hit && !self.any_value.is_match(text) {
-                return;
-            }
+        if let Body::Raw(r) = body
+            && !self.raw_body.is_match(r.get())
+        {
+            return;
         }
         if let Some(v) = body.value_mut() {
             self.scrub_value(v, 0);
@@ -388,5 +419,32 @@ mod tests {
             ..PiiSettings::default()
         });
         assert_eq!(off.scrub_str("a@b.io"), None);
+    }
+
+    #[test]
+    fn only_patterns_matching_the_original_text_apply() {
+        let (s, _) = Scrubber::new(&PiiSettings {
+            enabled: true,
+            extra_patterns: vec![r"\[EMAIL\]".into()],
+            extra_keys: vec![],
+        });
+        // The e-mail rule's replacement is not rewritten by the extra pattern.
+        assert_eq!(s.scrub_str("to a@b.io").as_deref(), Some("to [EMAIL]"));
+        // Several rules in one text all apply, in order.
+        assert_eq!(
+            s.scrub_str("a@b.io 123-45-6789").as_deref(),
+            Some("[EMAIL] [SSN]")
+        );
+    }
+
+    #[test]
+    fn digits_are_ascii_digits_as_in_the_reference() {
+        let s = scrubber();
+        // U+0661.. (Arabic-Indic digits) shaped like an SSN and a phone number.
+        assert_eq!(
+            s.scrub_str("\u{661}\u{662}\u{663}-\u{664}\u{665}-\u{666}\u{667}\u{668}\u{669}"),
+            None
+        );
+        assert_eq!(s.scrub_str("ssn 123-45-6789").as_deref(), Some("ssn [SSN]"));
     }
 }
