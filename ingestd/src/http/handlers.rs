@@ -26,7 +26,7 @@ use crate::metrics::Metrics;
 use crate::pipeline::{self, BatchOutcome};
 use crate::settings_watch::LiveSettings;
 use crate::store::{Store, StoreError};
-use crate::wire::{self, BatchError, DecodeCtx, Dialect};
+use crate::wire::{BatchError, DecodeCtx, Dialect};
 
 /// Capabilities announced on `/api/version`.
 pub const CAPABILITIES: [&str; 7] = [
@@ -180,24 +180,23 @@ impl App {
         };
         Metrics::add(&self.metrics.bytes_decompressed, decoded.len() as u64);
 
-        let entries = match wire::split_batch(&decoded, self.max_entries) {
-            Ok(e) => e,
-            Err(e @ BatchError::TooManyEntries { .. }) => {
-                return responses::error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string());
-            }
-            Err(e) => return responses::error(StatusCode::BAD_REQUEST, e.to_string()),
-        };
         let ctx = DecodeCtx {
             received_at: now_micros(),
             default_env: &self.default_env,
             dialect,
         };
         let active = self.settings.current();
-        let outcome = pipeline::process_batch(&entries, &ctx, &active.scrubber);
+        let (outcome, entries) =
+            match pipeline::process_body(&decoded, self.max_entries, &ctx, &active.scrubber) {
+                Ok(o) => o,
+                Err(e @ BatchError::TooManyEntries { .. }) => {
+                    return responses::error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string());
+                }
+                Err(e) => return responses::error(StatusCode::BAD_REQUEST, e.to_string()),
+            };
         if validate {
-            return validation_report(&outcome, entries.len());
+            return validation_report(&outcome, entries);
         }
-        drop(entries);
         drop(decoded);
         Metrics::add(
             &self.metrics.entries_rejected,

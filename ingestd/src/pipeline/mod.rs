@@ -17,7 +17,8 @@ use opentrace_shared::Row;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::wire::{Body, DecodeCtx, flat};
+use crate::wire::stream;
+use crate::wire::{BatchError, Body, DecodeCtx, DecodedEntry, flat, split_batch};
 use scrub::Scrubber;
 
 /// An entry that was not stored, with the reason.
@@ -51,26 +52,76 @@ pub struct BatchOutcome {
     pub warnings: Vec<EntryWarnings>,
 }
 
-/// Runs every entry of a request through the pipeline.
+/// Runs every entry of a request body through the pipeline, parsing the body in one pass
+/// when it can ([`stream::for_each_entry`]) and with [`split_batch`] and
+/// [`process_batch`] when it cannot; both give the same outcome. Returns the outcome and
+/// the number of entries in the body.
+pub fn process_body(
+    bytes: &[u8],
+    max_entries: usize,
+    ctx: &DecodeCtx<'_>,
+    scrubber: &Scrubber,
+) -> Result<(BatchOutcome, usize), BatchError> {
+    // Entries are at least tens of bytes: this bounds their count from above without
+    // counting them first; room never written costs no memory.
+    let mut b = Batch::new((bytes.len() / 400).min(max_entries));
+    if let Ok(n) = stream::for_each_entry(bytes, max_entries, |index, e| {
+        b.add(index, e.and_then(|e| flat::decode_wire(e, ctx)), scrubber);
+    }) {
+        return Ok((b.out, n));
+    }
+    drop(b);
+    let entries = split_batch(bytes, max_entries)?;
+    Ok((process_batch(&entries, ctx, scrubber), entries.len()))
+}
+
+/// Runs every entry of a request, already split into raw entries, through the pipeline.
 pub fn process_batch(
     entries: &[&RawValue],
     ctx: &DecodeCtx<'_>,
     scrubber: &Scrubber,
 ) -> BatchOutcome {
-    // Room for the children `body.logs[]` expands into as well (the Ruby SDK sends them
-    // with many requests): a `Row` is about 900 bytes, so growing the vector past a
-    // batch of 1000 would copy close to a megabyte into freshly mapped pages on every
-    // such request. Room never written costs no memory.
-    let mut out = BatchOutcome {
-        rows: Vec::with_capacity(entries.len() + entries.len() / 4 + 8),
-        ..BatchOutcome::default()
-    };
-    let mut child_budget = expand::MAX_PER_BATCH;
+    let mut b = Batch::new(entries.len());
     for (index, raw) in entries.iter().enumerate() {
-        match flat::decode_entry(raw, ctx) {
+        b.add(index, flat::decode_entry(raw, ctx), scrubber);
+    }
+    b.out
+}
+
+/// One request's outcome as its entries arrive.
+struct Batch {
+    out: BatchOutcome,
+    child_budget: usize,
+}
+
+impl Batch {
+    /// An empty outcome for up to `entries` entries (more only cost a copy).
+    fn new(entries: usize) -> Batch {
+        // Room for the children `body.logs[]` expands into as well (the Ruby SDK sends them
+        // with many requests): a `Row` is about 900 bytes, so growing the vector past a
+        // batch of 1000 would copy close to a megabyte into freshly mapped pages on every
+        // such request. Room never written costs no memory.
+        Batch {
+            out: BatchOutcome {
+                rows: Vec::with_capacity(entries + entries / 4 + 8),
+                ..BatchOutcome::default()
+            },
+            child_budget: expand::MAX_PER_BATCH,
+        }
+    }
+
+    /// Adds entry `index`, decoded (or rejected).
+    fn add(
+        &mut self,
+        index: usize,
+        decoded: Result<DecodedEntry<'_>, String>,
+        scrubber: &Scrubber,
+    ) {
+        let out = &mut self.out;
+        match decoded {
             Ok(mut d) => {
                 let kids =
-                    expand::children(&d.row, &mut d.body, &mut child_budget, &mut d.warnings);
+                    expand::children(&d.row, &mut d.body, &mut self.child_budget, &mut d.warnings);
                 out.rows.push(finish(d.row, d.body, scrubber));
                 for (row, body) in kids {
                     out.rows.push(finish(row, body, scrubber));
@@ -86,7 +137,6 @@ pub fn process_batch(
             Err(error) => out.rejected.push(Rejected { index, error }),
         }
     }
-    out
 }
 
 /// The per-row stages after decoding.

@@ -109,16 +109,26 @@ impl WireEntry<'_> {
     }
 }
 
-/// Decodes one raw entry of a batch.
+/// Decodes one raw entry of a batch (the two-pass path; [`super::stream`] is the one-pass
+/// path, and both end in [`decode_wire`]).
 pub fn decode_entry<'a>(
     raw: &'a RawValue,
     ctx: &DecodeCtx<'_>,
 ) -> Result<DecodedEntry<'a>, String> {
+    decode_wire(parse_entry(raw)?, ctx)
+}
+
+/// Parses one raw entry into its wire fields.
+pub fn parse_entry(raw: &RawValue) -> Result<WireEntry<'_>, String> {
     if !raw.get().starts_with('{') {
-        return Err("entry must be a JSON object".to_string());
+        return Err(super::stream::NOT_AN_OBJECT.to_string());
     }
-    let e: WireEntry<'a> = serde_json::from_str(raw.get())
-        .map_err(|err| format!("entry is not a valid log entry: {err}"))?;
+    serde_json::from_str(raw.get()).map_err(|err| format!("entry is not a valid log entry: {err}"))
+}
+
+/// Turns an entry's wire fields into a row and its body: unwraps the Node SDK's after-429
+/// wrapper, maps the legacy shape, checks required fields and converts types.
+pub fn decode_wire<'a>(e: WireEntry<'a>, ctx: &DecodeCtx<'_>) -> Result<DecodedEntry<'a>, String> {
     let message_empty = match &e.message {
         WStr::Absent => true,
         WStr::Val(s) => s.is_empty(),

@@ -1,14 +1,16 @@
 //! Wire decoding: request body bytes → one [`DecodedEntry`] per entry.
 //!
-//! The body is a JSON array of entries or a single entry object. The top level is split
-//! into borrowed raw entries first ([`split_batch`]); each entry is then decoded on its own
-//! ([`flat::decode_entry`]) so that one bad entry is rejected with its index while its
-//! siblings are kept. `body` stays borrowed raw JSON ([`Body::Raw`]) until a pipeline stage
+//! The body is a JSON array of entries or a single entry object. It is parsed in one pass
+//! ([`stream::for_each_entry`]), each entry handed over as soon as it is complete. A body
+//! that pass gives up on takes the two-pass path: the top level is split into borrowed raw
+//! entries ([`split_batch`]) and each entry is decoded on its own ([`flat::decode_entry`]),
+//! so that one bad entry is rejected with its index while its siblings are kept. `body` stays borrowed raw JSON ([`Body::Raw`]) until a pipeline stage
 //! actually needs to look inside it, which keeps the common path to one parse.
 
 pub mod flat;
 pub mod legacy;
 pub mod lenient;
+pub mod stream;
 pub mod timestamp;
 
 use opentrace_shared::Row;
@@ -113,31 +115,39 @@ fn wrap(v: Value) -> Map<String, Value> {
 }
 
 /// Removes insignificant whitespace from valid JSON text without parsing it.
+///
+/// Works on bytes: every byte JSON's structure depends on (quotes, backslashes, whitespace)
+/// is ASCII, and no byte of a multi-byte UTF-8 character is, so the text between the
+/// whitespace runs that are removed is copied as it is.
 pub fn compact_json(s: &str) -> String {
-    if !s.bytes().any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+    let b = s.as_bytes();
+    let is_ws = |c: u8| matches!(c, b' ' | b'\n' | b'\r' | b'\t');
+    if !b.iter().any(|&c| is_ws(c)) {
         return s.to_string();
     }
-    let mut out = String::with_capacity(s.len());
+    let mut out = Vec::with_capacity(b.len());
     let mut in_str = false;
     let mut escaped = false;
-    for c in s.chars() {
+    let mut from = 0;
+    for (i, &c) in b.iter().enumerate() {
         if in_str {
-            out.push(c);
             if escaped {
                 escaped = false;
-            } else if c == '\\' {
+            } else if c == b'\\' {
                 escaped = true;
-            } else if c == '"' {
+            } else if c == b'"' {
                 in_str = false;
             }
-        } else if c == '"' {
+        } else if c == b'"' {
             in_str = true;
-            out.push(c);
-        } else if !matches!(c, ' ' | '\n' | '\r' | '\t') {
-            out.push(c);
+        } else if is_ws(c) {
+            out.extend_from_slice(&b[from..i]);
+            from = i + 1;
         }
     }
-    out
+    out.extend_from_slice(&b[from..]);
+    // Only ASCII whitespace outside strings was removed from valid UTF-8: still valid.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// One decoded entry: the row (without body, fingerprint, kind or caps yet), its body and
@@ -253,6 +263,10 @@ mod tests {
         assert_eq!(
             compact_json("{ \"a b\" : [1, 2],\n \"c\":\"x \\\" y\" }"),
             "{\"a b\":[1,2],\"c\":\"x \\\" y\"}"
+        );
+        assert_eq!(
+            compact_json("{ \"é\" :\t\"ü x\\\\\" ,\r\n \"k\": [ \"日 本\" ] }"),
+            "{\"é\":\"ü x\\\\\",\"k\":[\"日 本\"]}"
         );
     }
 }
