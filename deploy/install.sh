@@ -8,7 +8,7 @@
 #   deploy/install.sh --root /tmp/fake-root --bin-dir target/debug     # dry install, no root
 #
 # --bin-dir DIR  take opentrace-ingestd and opentrace-queryd from DIR (default: build them
-#                with `cargo build --release`)
+#                with `cargo build --profile dist`: release plus LTO)
 # --domain NAME  serve https://NAME through Caddy (installs the `caddy` package); the
 #                daemons then listen on loopback only
 # --listen-all   without --domain: listen on all interfaces over plain HTTP (not advised)
@@ -67,9 +67,9 @@ if [ -z "$bin_src" ]; then
     echo "install.sh: cargo not found: install Rust (rustup) or pass --bin-dir with prebuilt binaries" >&2
     exit 1
   }
-  say "building (cargo build --release)"
-  (cd "$repo" && cargo build --release --locked -p opentrace-ingestd -p opentrace-queryd --bins)
-  bin_src="${CARGO_TARGET_DIR:-$repo/target}/release"
+  say "building (cargo build --profile dist: release plus LTO, a few minutes)"
+  (cd "$repo" && cargo build --profile dist --locked -p opentrace-ingestd -p opentrace-queryd --bins)
+  bin_src="${CARGO_TARGET_DIR:-$repo/target}/dist"
 fi
 for b in opentrace-ingestd opentrace-queryd; do
   [ -x "$bin_src/$b" ] || { echo "install.sh: $bin_src/$b not found or not executable" >&2; exit 1; }

@@ -33,12 +33,17 @@ pub fn binary(name: &str) -> Result<PathBuf> {
     let path = dir.join(name);
     let _g = BUILD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     if !path.exists() {
-        let release = dir.file_name().is_some_and(|n| n == "release");
+        // target/<profile>: build in the same profile (`debug` is the dev profile).
+        let profile = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| *n != "debug")
+            .map(str::to_string);
         let pkg = name.trim_start_matches("opentrace-");
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         cmd.args(["build", "-p", &format!("opentrace-{pkg}"), "--bin", name]);
-        if release {
-            cmd.arg("--release");
+        if let Some(p) = profile {
+            cmd.args(["--profile", &p]);
         }
         let st = cmd.status().context("running cargo build")?;
         if !st.success() || !path.exists() {
