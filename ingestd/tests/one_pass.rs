@@ -3,14 +3,22 @@
 //! and errors for every SDK fixture, for hand-picked awkward bodies, and for generated ones.
 
 use opentrace_ingestd::pipeline::scrub::Scrubber;
-use opentrace_ingestd::pipeline::{process_batch, process_body};
+use opentrace_ingestd::pipeline::{BatchOutcome, process_batch, process_body};
 use opentrace_ingestd::wire::{DecodeCtx, Dialect, split_batch};
 use opentrace_shared::settings::PiiSettings;
 use proptest::prelude::*;
 
 const RECEIVED: i64 = 1_776_507_330_000_000;
 
-/// Both paths' results, printed: `Row` has no `PartialEq`, its `Debug` shows every column.
+/// An outcome printed: `Row` has no `PartialEq`, its `Debug` shows every column.
+fn show(o: &BatchOutcome, entries: usize) -> String {
+    format!(
+        "entries {entries} rows {:?} accepted {} rejected {:?} warnings {:?}",
+        o.rows, o.accepted_entries, o.rejected, o.warnings
+    )
+}
+
+/// Both paths' results, printed.
 fn both(bytes: &[u8], max: usize, dialect: Dialect) -> (String, String) {
     let ctx = DecodeCtx {
         received_at: RECEIVED,
@@ -19,24 +27,11 @@ fn both(bytes: &[u8], max: usize, dialect: Dialect) -> (String, String) {
     };
     let (scrubber, _) = Scrubber::new(&PiiSettings::default());
     let one = match process_body(bytes, max, &ctx, &scrubber) {
-        Ok((o, n)) => format!(
-            "entries {n} rows {:?} accepted {} rejected {:?} warnings {:?}",
-            o.rows, o.accepted_entries, o.rejected, o.warnings
-        ),
+        Ok((o, n)) => show(&o, n),
         Err(e) => format!("error {e:?}"),
     };
     let two = match split_batch(bytes, max) {
-        Ok(entries) => {
-            let o = process_batch(&entries, &ctx, &scrubber);
-            format!(
-                "entries {} rows {:?} accepted {} rejected {:?} warnings {:?}",
-                entries.len(),
-                o.rows,
-                o.accepted_entries,
-                o.rejected,
-                o.warnings
-            )
-        }
+        Ok(entries) => show(&process_batch(&entries, &ctx, &scrubber), entries.len()),
         Err(e) => format!("error {e:?}"),
     };
     (one, two)

@@ -11,14 +11,26 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use bytes::Bytes;
 use opentrace_ingestd::http::body::{self, Encoding};
 use opentrace_ingestd::pipeline::scrub::Scrubber;
 use opentrace_ingestd::pipeline::{process_batch, process_body};
 use opentrace_ingestd::wire::{DecodeCtx, Dialect, split_batch};
 use opentrace_shared::settings::PiiSettings;
 use opentrace_tests::bench::dataset;
+use opentrace_tests::loadgen::wire::EncodedBatch;
 
 const MAX_BODY: usize = 64 << 20;
+
+/// A batch's JSON as ingestd's HTTP handler gets it: the body inflated when it is gzip.
+fn json_of(eb: &EncodedBatch) -> Result<Bytes> {
+    let enc = if eb.gzipped {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    };
+    Ok(body::decode(eb.body.clone(), enc, MAX_BODY)?)
+}
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -44,27 +56,17 @@ fn main() -> Result<()> {
         default_env: "production",
         dialect: Dialect::V2,
     };
-    let inflate = |b: &dataset::Dataset| -> Result<usize> {
+    let inflate = || -> Result<usize> {
         let mut n = 0;
-        for eb in &b.batches {
-            let enc = if eb.gzipped {
-                Encoding::Gzip
-            } else {
-                Encoding::Identity
-            };
-            n += body::decode(eb.body.clone(), enc, MAX_BODY)?.len();
+        for eb in &data.batches {
+            n += json_of(eb)?.len();
         }
         Ok(n)
     };
     let one_pass = |scrubber: &Scrubber| -> Result<usize> {
         let mut n = 0;
         for eb in &data.batches {
-            let enc = if eb.gzipped {
-                Encoding::Gzip
-            } else {
-                Encoding::Identity
-            };
-            let json = body::decode(eb.body.clone(), enc, MAX_BODY)?;
+            let json = json_of(eb)?;
             let (out, _) = process_body(&json, 5000, &ctx, scrubber)?;
             n += std::hint::black_box(out).rows.len();
         }
@@ -73,12 +75,7 @@ fn main() -> Result<()> {
     let through = |scrubber: &Scrubber, pipeline: bool| -> Result<usize> {
         let mut n = 0;
         for eb in &data.batches {
-            let enc = if eb.gzipped {
-                Encoding::Gzip
-            } else {
-                Encoding::Identity
-            };
-            let json = body::decode(eb.body.clone(), enc, MAX_BODY)?;
+            let json = json_of(eb)?;
             let raw = split_batch(&json, 5000)?;
             n += if pipeline {
                 std::hint::black_box(process_batch(&raw, &ctx, scrubber))
@@ -91,7 +88,7 @@ fn main() -> Result<()> {
         Ok(n)
     };
     let stages: [(&str, &dyn Fn() -> Result<usize>); 6] = [
-        ("gunzip", &|| inflate(&data)),
+        ("gunzip", &inflate),
         ("+ split into raw entries", &|| through(&scrub_off, false)),
         ("+ decode each and pipeline, PII scrubbing off", &|| {
             through(&scrub_off, true)
@@ -112,12 +109,7 @@ fn main() -> Result<()> {
     // a rewrite of the text).
     let mut changed = [0usize; 3];
     for eb in &data.batches {
-        let enc = if eb.gzipped {
-            Encoding::Gzip
-        } else {
-            Encoding::Identity
-        };
-        let json = body::decode(eb.body.clone(), enc, MAX_BODY)?;
+        let json = json_of(eb)?;
         let (out, _) = process_body(&json, 5000, &ctx, &scrub_on)?;
         for r in &out.rows {
             let hit = |t: &str| {

@@ -62,8 +62,8 @@ pub fn process_body(
     ctx: &DecodeCtx<'_>,
     scrubber: &Scrubber,
 ) -> Result<(BatchOutcome, usize), BatchError> {
-    // Entries are at least tens of bytes: this bounds their count from above without
-    // counting them first; room never written costs no memory.
+    // The entry count is not known before the pass: guess it from the SDKs' entries of a
+    // few hundred bytes. A body of smaller entries only costs the row vector a copy.
     let mut b = Batch::new((bytes.len() / 400).min(max_entries));
     if let Ok(n) = stream::for_each_entry(bytes, max_entries, |index, e| {
         b.add(index, e.and_then(|e| flat::decode_wire(e, ctx)), scrubber);

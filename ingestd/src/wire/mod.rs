@@ -4,8 +4,9 @@
 //! ([`stream::for_each_entry`]), each entry handed over as soon as it is complete. A body
 //! that pass gives up on takes the two-pass path: the top level is split into borrowed raw
 //! entries ([`split_batch`]) and each entry is decoded on its own ([`flat::decode_entry`]),
-//! so that one bad entry is rejected with its index while its siblings are kept. `body` stays borrowed raw JSON ([`Body::Raw`]) until a pipeline stage
-//! actually needs to look inside it, which keeps the common path to one parse.
+//! so that one bad entry is rejected with its index while its siblings are kept. `body`
+//! stays borrowed raw JSON ([`Body::Raw`]) until a pipeline stage actually needs to look
+//! inside it, which keeps the common path to one parse.
 
 pub mod flat;
 pub mod legacy;
