@@ -35,8 +35,7 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(65_536);
-    let messages = testdata::load_messages(&testdata::default_loghub_dir());
-    let rows = testdata::generate(n, 42, &messages);
+    let rows = testdata::bench_rows(n);
     let ndjson: String = rows.iter().map(|r| testdata::to_ndjson(r) + "\n").collect();
     let nd_mb = ndjson.len() as f64 / 1e6;
     println!(

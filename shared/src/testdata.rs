@@ -197,6 +197,13 @@ fn endpoints() -> Vec<Endpoint> {
     out
 }
 
+/// The rows the storage examples (`storage_bench`, `chunk_bench`, `build_bench`,
+/// `idx_anatomy`) measure: `n` rows of seed 42 with the repository's loghub messages, so
+/// their numbers describe the same data.
+pub fn bench_rows(n: usize) -> Vec<Row> {
+    generate(n, 42, &load_messages(&default_loghub_dir()))
+}
+
 /// `n` deterministic rows from `seed`, with log messages drawn from `messages`.
 pub fn generate(n: usize, seed: u64, messages: &[String]) -> Vec<Row> {
     let mut rng = Rng::new(seed);

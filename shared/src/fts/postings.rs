@@ -129,12 +129,24 @@ fn block_width(block: &[u32]) -> u32 {
     32 - block.iter().fold(0u32, |a, &g| a | g).leading_zeros()
 }
 
+/// Byte lengths of `rows` (strictly increasing) as varint gaps, bit-packed gaps and bitmap.
+fn encoding_lens(rows: &[u32]) -> (usize, usize, usize) {
+    let varint: usize = gaps(rows).map(|g| varint_len(u64::from(g))).sum();
+    let bitmap = rows.last().map_or(0, |&l| l as usize / 8 + 1);
+    (varint, packed_len(rows), bitmap)
+}
+
+/// Bytes [`encode`] stores for `rows` (strictly increasing, at least two): the smallest
+/// of the three encodings. For size studies (`idx_anatomy`) of other row granularities.
+pub fn encoded_len(rows: &[u32]) -> usize {
+    let (varint, packed, bitmap) = encoding_lens(rows);
+    varint.min(packed).min(bitmap)
+}
+
 /// Appends `rows` (strictly increasing, at least two) in the smallest encoding and returns
 /// the encoding id.
 pub(crate) fn encode(rows: &[u32], out: &mut Vec<u8>) -> u8 {
-    let varint: usize = gaps(rows).map(|g| varint_len(u64::from(g))).sum();
-    let bitmap = rows.last().map_or(0, |&l| l as usize / 8 + 1);
-    let packed = packed_len(rows);
+    let (varint, packed, bitmap) = encoding_lens(rows);
     if varint <= packed && varint <= bitmap {
         gaps(rows).for_each(|g| write_varint(out, u64::from(g)));
         ENC_VARINT
@@ -272,6 +284,7 @@ mod tests {
         }
         let back = decode(enc, &out, rows.len() as u32, 1 << 20).unwrap();
         assert_eq!(back, rows);
+        assert_eq!(encoded_len(rows), out.len(), "{rows:?}");
     }
 
     #[test]

@@ -251,6 +251,17 @@ impl<'a> IndexReader<'a> {
         self.footer.block_count
     }
 
+    /// Bytes of the postings, dictionary, block index and bloom sections (for size
+    /// studies; the rest of the file is the 8-byte header and the footer).
+    pub fn section_sizes(&self) -> [usize; 4] {
+        [
+            self.postings.len(),
+            self.dict.len(),
+            self.index.len(),
+            self.footer.bloom_len as usize,
+        ]
+    }
+
     /// Looks up a term as the tokenizer emits it (lowercase). Terms longer than
     /// [`super::MAX_TERM_BYTES`] are looked up by their truncated key, so the answer is a
     /// superset of the rows holding the full term.
