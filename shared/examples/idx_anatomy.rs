@@ -5,7 +5,8 @@
 //! 1. the sections and the (term, row) pairs they encode;
 //! 2. postings bits per pair by document frequency, beside the entropy of the same number of
 //!    rows placed at random (what any lossless row-level code needs if rows were unordered);
-//! 3. what postings of the frequent terms would take if they named blocks of rows instead
+//! 3. what each full-text field costs, alone and as the difference it makes;
+//! 4. what postings of the frequent terms would take if they named blocks of rows instead
 //!    of rows (a coarser index, whose candidates a query would then verify row by row).
 //!
 //! ```sh
@@ -16,7 +17,8 @@ use std::collections::HashSet;
 
 use opentrace_shared::fts::postings::encoded_len;
 use opentrace_shared::fts::{IndexBuilder, IndexReader, indexed_texts};
-use opentrace_shared::testdata;
+use opentrace_shared::schema::{COLUMNS, Col};
+use opentrace_shared::{Row, testdata};
 
 /// Terms at least this frequent get block-level postings in part 3.
 const COARSE_MIN_DF: usize = 64;
@@ -27,12 +29,7 @@ fn main() {
         .map_or(Ok(65_536), |a| a.parse())
         .expect("ROWS must be a number");
     let rows = testdata::bench_rows(n);
-    let mut b = IndexBuilder::with_id_columns(&[]);
-    for (i, r) in rows.iter().enumerate() {
-        b.add_text(i as u32, "");
-        indexed_texts(r, |_, t| b.add_text(i as u32, t));
-    }
-    let idx = b.finish().expect("index builds");
+    let idx = text_index(&rows, |_| true);
     let reader = IndexReader::open(&idx).expect("index opens");
     let mut infos = Vec::new();
     reader
@@ -98,6 +95,21 @@ fn main() {
     }
 
     println!();
+    println!("Each field indexed alone, and the index without it:");
+    println!("| field | alone B/row | without it B/row |");
+    println!("|---|---:|---:|");
+    for def in COLUMNS.iter().filter(|d| d.full_text) {
+        let alone = text_index(&rows, |c| c == def.col).len();
+        let without = text_index(&rows, |c| c != def.col).len();
+        println!(
+            "| {} | {:.2} | {:.2} |",
+            def.name,
+            per_row(alone),
+            per_row(without)
+        );
+    }
+
+    println!();
     println!("Terms with df >= {COARSE_MIN_DF} listing blocks of rows instead of rows:");
     println!("| rows per block | row-level bytes | block-level bytes | saved B/row |");
     println!("|---:|---:|---:|---:|");
@@ -123,6 +135,20 @@ fn main() {
             per_row(row_level - block_level)
         );
     }
+}
+
+/// The text index of `rows` over the fields `keep` accepts.
+fn text_index(rows: &[Row], keep: impl Fn(Col) -> bool) -> Vec<u8> {
+    let mut b = IndexBuilder::with_id_columns(&[]);
+    for (i, r) in rows.iter().enumerate() {
+        b.add_text(i as u32, "");
+        indexed_texts(r, |c, t| {
+            if keep(c) {
+                b.add_text(i as u32, t);
+            }
+        });
+    }
+    b.finish().expect("index builds")
 }
 
 /// log2 of the number of ways to choose `k` of `n` rows: the bits an optimal code needs for
