@@ -1,7 +1,8 @@
 //! Start-up recovery of the real `opentrace-ingestd` on prepared data directories: a WAL
 //! of an hour that ended is built into a chunk and the hour sealed (`meta.json` with the
 //! right counts); a stray `.tmp` and an orphan `.idx` are removed; a WAL whose chunk is
-//! already committed is deleted without duplicating its rows.
+//! already committed is deleted without duplicating its rows; a WAL cut short while it was
+//! being created (no complete header) is removed.
 //!
 //! Waiting for a real hour to end is not possible in a test, so the past hours' files are
 //! written with the shared writers exactly as ingestd would have left them.
@@ -235,4 +236,70 @@ async fn past_hours_are_built_sealed_and_cleaned_at_start_up() {
         now.max(HourId::from_micros(fresh.row.received_at))
     );
     assert!(after.sealed_hours.contains(&past) && after.sealed_hours.contains(&built));
+}
+
+/// A SIGKILL between `WalWriter::create` making the file and writing its header leaves a
+/// WAL shorter than its header (the crash test hit it once in CI: "wal file is 0 bytes,
+/// shorter than its header", and ingestd refused to start). Such a file holds no row:
+/// start-up removes it and carries on, in the current hour (where it is the newest WAL,
+/// the one the writer would have appended to) and in a past one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wals_cut_short_while_being_created_are_removed_at_start_up() {
+    let work = tempfile::tempdir().unwrap();
+    let dd = DataDir::new(work.path().join("data"));
+    let now = HourId::from_micros(now_micros());
+    let past = HourId(now.0 - 1);
+
+    // Current hour: WAL 000 holds acknowledged rows, WAL 001 was being created (0 bytes).
+    let kept = vec![WalRecord {
+        batch_id: Some(BatchId("kept-1".into())),
+        rows: rows(now, 1, 5, "kept"),
+    }];
+    write_wal(&dd, now, ChunkId(0), &kept);
+    let empty = dd.wal_path(now, ChunkId(1));
+    std::fs::write(&empty, b"").unwrap();
+    // Past hour: a WAL with only the first bytes of its header.
+    std::fs::create_dir_all(dd.hour_dir(past)).unwrap();
+    let partial = dd.wal_path(past, ChunkId(0));
+    std::fs::write(&partial, opentrace_shared::wal::WAL_MAGIC).unwrap();
+
+    let mut d = Ingestd::start(work.path(), &[]).unwrap();
+    assert!(!empty.exists(), "0-byte WAL removed\n{}", d.log());
+    assert!(!partial.exists(), "WAL with a partial header removed");
+    assert!(
+        d.log().contains("its header was never written"),
+        "{}",
+        d.log()
+    );
+
+    // The acknowledged rows before the crash are kept, and ingest goes on after them.
+    let body = serde_json::to_vec(&json!([{"level": "info", "message": "after restart"}])).unwrap();
+    let (a, _) = post_as_sdk(&d.url(), &d.api_key, Sdk::Node020, Some("kept-1"), &body)
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.status, a.json),
+        (200, json!({"count": 5, "deduplicated": true}))
+    );
+    let (a, _) = post_as_sdk(&d.url(), &d.api_key, Sdk::Node020, Some("fresh"), &body)
+        .await
+        .unwrap();
+    assert_eq!(a.status, 201, "{}", d.log());
+
+    let st = d.sigterm(Duration::from_secs(30)).unwrap();
+    assert_eq!(st.code(), Some(0), "{}", d.log());
+    let after = read_store(dd.root()).unwrap();
+    assert!(after.problems.is_empty(), "{:?}", after.problems);
+    let mut msgs: Vec<&str> = after.rows.iter().map(|r| r.row.message.as_str()).collect();
+    msgs.sort_unstable();
+    let mut want: Vec<String> = kept[0].rows.iter().map(|r| r.message.clone()).collect();
+    want.push("after restart".into());
+    want.sort_unstable();
+    assert_eq!(msgs, want, "every acknowledged row once");
+    let fresh = after
+        .rows
+        .iter()
+        .find(|r| r.row.message == "after restart")
+        .unwrap();
+    assert!(fresh.row.seq > Seq(5), "{:?}", fresh.row.seq);
 }

@@ -7,6 +7,7 @@
 //! | WAL and committed chunk of the same number | crash after publish, before the WAL delete | delete the WAL |
 //! | WAL without chunk, in a past hour or not the newest WAL | build never ran or did not finish | queue a build |
 //! | newest WAL of the current hour | the writer was appending to it | truncate a torn tail, keep appending |
+//! | WAL without a complete header | a crash while `WalWriter::create` ran (it holds no records) | delete |
 //! | past hour without `meta.json` | seal never ran | queue a seal (after its builds) |
 //!
 //! Recovery also finds the highest sequence number used and the batch ids of the last hours.
@@ -14,10 +15,13 @@
 use std::fs;
 
 use opentrace_shared::chunk::ChunkReader;
+use opentrace_shared::datadir::{FileInfo, fsync_dir};
 use opentrace_shared::datadir::{Problem, scan};
 use opentrace_shared::meta::HourMeta;
 use opentrace_shared::time::now_micros;
-use opentrace_shared::wal::{RecordSummary, WalRecord, WalWriter, summarize_wal};
+use opentrace_shared::wal::{
+    HEADER_LEN, RecordSummary, WalHeader, WalRecord, WalWriter, summarize_wal,
+};
 use opentrace_shared::{HourId, Seq};
 
 use super::EngineConfig;
@@ -33,6 +37,21 @@ fn summary_of(r: &WalRecord) -> RecordSummary {
         first_seq: r.rows.first().map_or(Seq(0), |x| x.seq),
         rows: r.rows.len() as u64,
     }
+}
+
+/// Whether a WAL file was cut short while it was being created: shorter than its header,
+/// or exactly a header that does not decode. `WalWriter::create` syncs the header before
+/// any record is appended, so such a file can hold no acknowledged row. A crash (or a
+/// SIGKILL) between creating the file and writing its header leaves one behind.
+fn header_never_written(info: &FileInfo) -> bool {
+    let header_len = HEADER_LEN as u64;
+    if info.len < header_len {
+        return true;
+    }
+    if info.len > header_len {
+        return false;
+    }
+    fs::read(&info.path).is_ok_and(|b| WalHeader::decode(&b).is_err())
 }
 
 /// What the engine starts from.
@@ -107,8 +126,24 @@ pub(crate) fn recover(cfg: &EngineConfig) -> Result<Recovered, EngineError> {
                 }
             }
         }
-        let newest_wal = h.wals.last().map(|(c, _)| *c);
-        for (cid, info) in &h.wals {
+        let (headerless, wals): (Vec<_>, Vec<_>) = h
+            .wals
+            .iter()
+            .partition(|(_, info)| header_never_written(info));
+        for (cid, info) in &headerless {
+            tracing::warn!(
+                "recovery: WAL {cid} of {} is {} bytes, its header was never written \
+                 (a crash while it was created); it holds no rows, removing it",
+                h.hour,
+                info.len
+            );
+            fs::remove_file(&info.path)?;
+        }
+        if !headerless.is_empty() {
+            fsync_dir(&dd.hour_dir(h.hour))?;
+        }
+        let newest_wal = wals.last().map(|(c, _)| *c);
+        for &(cid, info) in &wals {
             if h.chunks.iter().any(|c| c.id == *cid && c.is_committed()) {
                 tracing::warn!(
                     "recovery: chunk {cid} of {} already built, removing its WAL",
@@ -149,7 +184,7 @@ pub(crate) fn recover(cfg: &EngineConfig) -> Result<Recovered, EngineError> {
                 }
             }
         }
-        if h.hour < current && (!h.is_sealed() || !h.wals.is_empty()) {
+        if h.hour < current && (!h.is_sealed() || !wals.is_empty()) {
             jobs.push(BuildJob::Seal { hour: h.hour });
         }
         if h.hour == current {
