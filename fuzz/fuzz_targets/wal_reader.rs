@@ -3,11 +3,11 @@
 //! and as a single payload. Nothing may panic; the valid-prefix bookkeeping must add up;
 //! every record that decodes must re-encode to exactly the bytes it came from (the
 //! encoding is canonical, so a decoder that accepted something the encoder cannot produce
-//! would show up here).
+//! would show up here); the builder's in-place reader must agree with the owned one.
 use libfuzzer_sys::fuzz_target;
 use opentrace_shared::wal::{
     FRAME_HEADER_LEN, HEADER_LEN, WalHeader, decode_payload, decode_summary, encode_record,
-    read_records, read_wal, summarize_wal,
+    for_each_record, read_records, read_wal, summarize_wal,
 };
 use opentrace_shared::{ChunkId, HourId};
 
@@ -37,6 +37,19 @@ fuzz_target!(|data: &[u8]| {
         encode_record(r, &mut again).expect("a decoded record re-encodes");
     }
     assert_eq!(&again[..], &data[..tail.good_len]);
+
+    // The chunk builder's in-place path sees the same records, rows and stopping point.
+    let mut seen = 0usize;
+    let streamed = for_each_record(data, |head, rows, _| {
+        let r = &records[seen];
+        assert_eq!(head.batch_id, r.batch_id);
+        assert_eq!(head.rows, r.rows.len() as u64);
+        let owned: Vec<_> = rows.iter().map(|x| x.to_row().expect("decoded")).collect();
+        assert_eq!(owned, r.rows);
+        seen += 1;
+    });
+    assert_eq!(seen, records.len());
+    assert_eq!(streamed, tail);
 
     // The same bytes as a payload whose CRC is right, reaching the decoder's validation.
     if let Ok(rec) = decode_payload(data) {

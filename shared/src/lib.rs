@@ -14,6 +14,7 @@ pub mod fts;
 pub mod ids;
 pub mod meta;
 pub mod row;
+pub mod row_ref;
 pub mod schema;
 pub mod settings;
 mod strtable;
@@ -25,4 +26,5 @@ pub mod wal;
 
 pub use ids::{BatchId, ChunkId, HourId, Seq};
 pub use row::{Level, Row, Value, ValueRef};
+pub use row_ref::{RowRef, RowValues};
 pub use schema::{COLUMNS, Col, ColumnDef, LogicalType};

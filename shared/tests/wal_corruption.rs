@@ -5,7 +5,7 @@ mod wal_support;
 
 use opentrace_shared::wal::{
     FRAME_HEADER_LEN, HEADER_LEN, TailStop, WalHeader, WalRecord, WalWriter, decode_payload,
-    encode_record, read_records, read_wal, summarize_wal,
+    encode_record, for_each_wal_record, read_records, read_wal, summarize_wal,
 };
 use opentrace_shared::{ChunkId, HourId};
 use proptest::prelude::*;
@@ -106,6 +106,20 @@ proptest! {
             }
             (Err(_), Err(_)) => {}
             (a, b) => prop_assert!(false, "read_wal {:?} but summarize_wal {:?}", a.is_ok(), b.is_ok()),
+        }
+        // The chunk builder's in-place reader yields the same rows and stops at the same
+        // place as the owned one.
+        if let Ok(c) = read_wal(&bytes) {
+            let mut streamed = Vec::new();
+            let (_, tail) = for_each_wal_record(&bytes, |head, rows, _| {
+                streamed.push(WalRecord {
+                    batch_id: head.batch_id.clone(),
+                    rows: rows.iter().map(|r| r.to_row().unwrap()).collect(),
+                });
+            })
+            .unwrap();
+            prop_assert_eq!(&streamed, &c.records);
+            prop_assert_eq!(tail, c.tail);
         }
         match read_wal(&bytes) {
             Ok(c) => {

@@ -98,11 +98,15 @@ pub(crate) fn build_chunk(
     // Stream record by record: only one decoded batch is alive at a time, the rest of the
     // chunk lives in the column and index builders' compact buffers, and the pages of the
     // WAL already consumed are given back as we go.
-    let (_header, tail) = for_each_wal_record(wal.bytes(), |rec, end| {
-        if let (Some(id), Some(first)) = (&rec.batch_id, rec.rows.first()) {
-            cb.push_batch(id, first.seq, rec.rows.len() as u32);
+    // Rows are decoded in place (their strings borrow the mapped WAL), so decoding
+    // allocates nothing; the builders copy what they keep.
+    let (_header, tail) = for_each_wal_record(wal.bytes(), |head, rows, end| {
+        if let Some(id) = &head.batch_id
+            && !rows.is_empty()
+        {
+            cb.push_batch(id, head.first_seq, rows.len() as u32);
         }
-        for row in &rec.rows {
+        for row in rows {
             ib.add_row(n, row);
             cb.push(row);
             n += 1;

@@ -17,7 +17,8 @@ use super::format::{DirEntry, HEADER_LEN, MAX_ROWS, SectionRef, Trailer, put_hea
 use super::interned::Interned;
 use super::zonemap::{MinMax, ZoneMap};
 use crate::ids::{BatchId, Seq};
-use crate::row::{Row, ValueRef};
+use crate::row::ValueRef;
+use crate::row_ref::RowValues;
 use crate::schema::{COLUMNS, Cardinality, Col, LogicalType};
 
 /// Tunables of the writer. The defaults are what `chunk_bench` measured as the best
@@ -201,10 +202,11 @@ impl ChunkBuilder {
         self.rows == 0
     }
 
-    /// Appends one row, copying each column's value into that column's buffer.
-    pub fn push(&mut self, row: &Row) {
+    /// Appends one row (owned, or borrowed from a WAL record), copying each column's value
+    /// into that column's buffer.
+    pub fn push<R: RowValues + ?Sized>(&mut self, row: &R) {
         for (def, buf) in COLUMNS.iter().zip(self.cols.iter_mut()) {
-            let value = row.get(def.col);
+            let value = row.value(def.col);
             if let (ColBuf::Low { values, present }, ValueRef::Str(s)) = (&mut *buf, value) {
                 if values.push(s) {
                     present.push(true);
@@ -254,9 +256,12 @@ impl ChunkBuilder {
             }
         }
         self.rows += 1;
-        include(&mut self.ts, row.ts);
-        include(&mut self.received_at, row.received_at);
-        include(&mut self.seq, row.seq);
+        include(&mut self.ts, row.value(Col::Ts).as_int().unwrap_or(0));
+        include(
+            &mut self.received_at,
+            row.value(Col::ReceivedAt).as_int().unwrap_or(0),
+        );
+        include(&mut self.seq, row.seq());
     }
 
     /// Records that `rows` rows starting at `first_seq` came from client batch `batch_id`.
@@ -579,6 +584,7 @@ fn encode_str_choice<'v>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::row::Row;
 
     /// The builder's buffer of `col`.
     fn buf(b: &ChunkBuilder, col: Col) -> Option<&ColBuf> {

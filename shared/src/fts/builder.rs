@@ -12,7 +12,7 @@ use super::format::{
 use super::occurrences::{Grouped, Occurrences, TermId};
 use super::postings::{encode, write_varint};
 use super::tokenizer::{Tokenizer, for_each_compound, index_key};
-use crate::row::Row;
+use crate::row_ref::RowValues;
 use crate::schema::{Col, LogicalType};
 use crate::strtable::StrTable;
 
@@ -174,19 +174,19 @@ impl IndexBuilder {
     /// Call it for every row of the chunk, including rows without text: the file's row
     /// count is the largest `row_idx` plus one. Rows are expected in increasing order
     /// (any order works, at the cost of a sort in [`IndexBuilder::finish`]).
-    pub fn add_row(&mut self, row_idx: u32, row: &Row) {
+    pub fn add_row<R: RowValues + ?Sized>(&mut self, row_idx: u32, row: &R) {
         self.note_row(row_idx);
         let state = &mut self.state;
         indexed_texts(row, |_, text| state.add_text(row_idx, text));
         for &col in &self.id_cols {
-            if let Some(v) = row.get(col).as_str()
+            if let Some(v) = row.value(col).as_str()
                 && !v.is_empty()
             {
                 state.add_id(row_idx, col, v);
             }
         }
         for (col, hashes) in &mut self.blooms {
-            if let Some(v) = row.get(*col).as_str()
+            if let Some(v) = row.value(*col).as_str()
                 && !v.is_empty()
             {
                 hashes.push(value_hash(v));

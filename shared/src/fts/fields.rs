@@ -14,14 +14,14 @@ use std::cell::RefCell;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::row::Row;
+use crate::row_ref::RowValues;
 use crate::schema::{COLUMNS, Col};
 
 /// Calls `f(col, text)` for every indexed text of `row`, in column order; a JSON `body`
 /// yields one call per string value or number, in document order.
-pub fn indexed_texts(row: &Row, mut f: impl FnMut(Col, &str)) {
+pub fn indexed_texts<R: RowValues + ?Sized>(row: &R, mut f: impl FnMut(Col, &str)) {
     for def in COLUMNS.iter().filter(|d| d.full_text) {
-        let Some(text) = row.get(def.col).as_str() else {
+        let Some(text) = row.value(def.col).as_str() else {
             continue;
         };
         if text.is_empty() {
@@ -169,6 +169,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::row::Row;
 
     #[test]
     fn body_values_not_keys() {

@@ -22,7 +22,7 @@ pub use reader::{
 };
 pub use record::{
     FRAME_HEADER_LEN, MAX_PAYLOAD_LEN, MIN_PAYLOAD_LEN, RecordSummary, WalRecord, decode_payload,
-    decode_summary, encode_record,
+    decode_payload_refs, decode_summary, encode_record,
 };
 pub use tailer::WalTailer;
 pub use writer::{Recovered, WalWriter};

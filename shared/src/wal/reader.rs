@@ -4,8 +4,9 @@ use super::error::{CorruptReason, WalError};
 use super::header::{HEADER_LEN, WalHeader};
 use super::record::{
     FRAME_HEADER_LEN, MAX_PAYLOAD_LEN, MIN_PAYLOAD_LEN, RecordSummary, WalRecord, decode_payload,
-    decode_summary,
+    decode_payload_refs, decode_summary,
 };
+use crate::row_ref::RowRef;
 
 /// Why reading stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,37 +91,47 @@ fn next_frame(bytes: &[u8]) -> Frame<'_> {
 /// its CRC, or does not decode; the records before it are returned.
 pub fn read_records(bytes: &[u8]) -> (Vec<WalRecord>, TailState) {
     let mut records = Vec::new();
-    let state = for_each_record(bytes, |r, _| records.push(r));
+    let state = walk_frames(bytes, |payload, _| {
+        records.push(decode_payload(payload)?);
+        Ok(())
+    });
     (records, state)
 }
 
 /// Like [`read_records`], but hands each record to `f` as soon as it is decoded instead of
-/// collecting them, so that a consumer (the chunk builder) holds one record at a time. The
-/// second argument is the offset in `bytes` just past the record: everything before it has
-/// been consumed (the builder releases those pages of its mapping).
-pub fn for_each_record(bytes: &[u8], f: impl FnMut(WalRecord, usize)) -> TailState {
-    walk_frames(bytes, decode_payload, f)
+/// collecting them, and without copying its rows: `f` gets the record's head and its rows
+/// as [`RowRef`]s borrowing from `bytes` (one reused buffer, so decoding allocates nothing
+/// once warm). The chunk builder holds one record at a time this way. The last argument
+/// is the offset in `bytes` just past the record: everything before it has been consumed
+/// (the builder releases those pages of its mapping).
+pub fn for_each_record<'a>(
+    bytes: &'a [u8],
+    mut f: impl FnMut(&RecordSummary, &[RowRef<'a>], usize),
+) -> TailState {
+    let mut rows = Vec::new();
+    walk_frames(bytes, |payload, end| {
+        let head = decode_payload_refs(payload, &mut rows)?;
+        f(&head, &rows, end);
+        Ok(())
+    })
 }
 
-/// Walks the CRC-valid frames of `bytes`, decoding each payload with `decode` and handing
-/// the result and the offset just past its frame to `f`; stops at the first torn, corrupt or
-/// undecodable frame. The one loop behind [`for_each_record`] and [`summarize_wal`], so
-/// both stop at the same place.
-fn walk_frames<T>(
-    bytes: &[u8],
-    decode: impl Fn(&[u8]) -> Result<T, CorruptReason>,
-    mut f: impl FnMut(T, usize),
+/// Walks the CRC-valid frames of `bytes`, handing each payload and the offset just past
+/// its frame to `f`, which decodes it (and uses it); stops at the first torn or corrupt
+/// frame, or where `f` reports the payload undecodable (that frame is then not counted as
+/// read). The one loop behind [`read_records`], [`for_each_record`] and
+/// [`summarize_wal`], so all stop at the same place.
+fn walk_frames<'a>(
+    bytes: &'a [u8],
+    mut f: impl FnMut(&'a [u8], usize) -> Result<(), CorruptReason>,
 ) -> TailState {
     let mut pos = 0usize;
     let stop = loop {
         let rest = bytes.get(pos..).unwrap_or(&[]);
         match next_frame(rest) {
             Frame::Stop(s) => break s,
-            Frame::Ok { payload, len } => match decode(payload) {
-                Ok(r) => {
-                    pos += len;
-                    f(r, pos);
-                }
+            Frame::Ok { payload, len } => match f(payload, pos + len) {
+                Ok(()) => pos += len,
                 Err(reason) => break TailStop::Undecodable(reason),
             },
         }
@@ -135,13 +146,13 @@ fn walk_frames<T>(
 /// Streams a whole WAL file image: validates the header, then [`for_each_record`] on the
 /// rest. The returned `good_len`, like the offsets given to `f`, counts from the start of
 /// the file (header included).
-pub fn for_each_wal_record(
-    bytes: &[u8],
-    mut f: impl FnMut(WalRecord, usize),
+pub fn for_each_wal_record<'a>(
+    bytes: &'a [u8],
+    mut f: impl FnMut(&RecordSummary, &[RowRef<'a>], usize),
 ) -> Result<(WalHeader, TailState), WalError> {
     let header = WalHeader::decode(bytes)?;
-    let mut tail = for_each_record(bytes.get(HEADER_LEN..).unwrap_or(&[]), |r, end| {
-        f(r, end + HEADER_LEN)
+    let mut tail = for_each_record(bytes.get(HEADER_LEN..).unwrap_or(&[]), |h, rows, end| {
+        f(h, rows, end + HEADER_LEN)
     });
     tail.good_len += HEADER_LEN;
     Ok((header, tail))
@@ -153,11 +164,10 @@ pub fn for_each_wal_record(
 pub fn summarize_wal(bytes: &[u8]) -> Result<(Vec<RecordSummary>, TailState), WalError> {
     WalHeader::decode(bytes)?;
     let mut out = Vec::new();
-    let mut tail = walk_frames(
-        bytes.get(HEADER_LEN..).unwrap_or(&[]),
-        decode_summary,
-        |r, _| out.push(r),
-    );
+    let mut tail = walk_frames(bytes.get(HEADER_LEN..).unwrap_or(&[]), |payload, _| {
+        out.push(decode_summary(payload)?);
+        Ok(())
+    });
     tail.good_len += HEADER_LEN;
     Ok((out, tail))
 }

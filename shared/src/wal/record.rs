@@ -8,7 +8,8 @@
 use super::error::{CorruptReason, WalError};
 use super::varint::{Cursor, put_uvarint, zigzag};
 use crate::ids::{BatchId, Seq};
-use crate::row::{Level, Row, Value, ValueRef};
+use crate::row::{Level, Row, ValueRef};
+use crate::row_ref::RowRef;
 use crate::schema::{COLUMNS, Col, LogicalType, NUM_COLUMNS};
 
 /// Bytes before a record's payload: payload length and CRC32C, both u32 little-endian.
@@ -198,11 +199,35 @@ fn encode_row(
 /// string is validated UTF-8; the level must be one of the six canonical names; the seq
 /// range must not overflow; no bytes may follow the last row.
 pub fn decode_payload(payload: &[u8]) -> Result<WalRecord, CorruptReason> {
+    let mut refs = Vec::new();
+    let head = decode_payload_refs(payload, &mut refs)?;
+    let rows = refs
+        .iter()
+        .map(|r| {
+            r.to_row()
+                .map_err(|e| CorruptReason::Schema { column: e.column })
+        })
+        .collect::<Result<Vec<Row>, _>>()?;
+    Ok(WalRecord {
+        batch_id: head.batch_id,
+        rows,
+    })
+}
+
+/// [`decode_payload`] without copying: clears `rows` and fills it with the record's rows,
+/// whose strings borrow from `payload`, and returns the record's head. The same checks,
+/// and the same errors, as [`decode_payload`] (which is this plus [`RowRef::to_row`]); on
+/// error `rows` holds the rows decoded before the fault.
+pub fn decode_payload_refs<'a>(
+    payload: &'a [u8],
+    rows: &mut Vec<RowRef<'a>>,
+) -> Result<RecordSummary, CorruptReason> {
+    rows.clear();
     let mut c = Cursor::new(payload);
     let head = read_head(&mut c)?;
-    let (batch_id, first, count) = (head.batch_id, head.first_seq.0, head.rows);
+    let (first, count) = (head.first_seq.0, head.rows);
     // `count` is bounded by the payload length above, so this allocation is too.
-    let mut rows = Vec::with_capacity(count as usize);
+    rows.reserve(count as usize);
     let mut bases = [0i64; NUM_COLUMNS];
     for i in 0..count {
         rows.push(decode_row(&mut c, i as usize, Seq(first + i), &mut bases)?);
@@ -210,7 +235,7 @@ pub fn decode_payload(payload: &[u8]) -> Result<WalRecord, CorruptReason> {
     if c.remaining() != 0 {
         return Err(CorruptReason::TrailingBytes(c.remaining()));
     }
-    Ok(WalRecord { batch_id, rows })
+    Ok(head)
 }
 
 /// What recovery needs of a record without decoding its rows: the batch id, the first
@@ -294,22 +319,20 @@ fn parse_level(b: &[u8]) -> Result<Level, CorruptReason> {
 }
 
 #[inline]
-fn decode_row(
-    c: &mut Cursor<'_>,
+fn decode_row<'a>(
+    c: &mut Cursor<'a>,
     row_index: usize,
     seq: Seq,
     bases: &mut [i64; NUM_COLUMNS],
-) -> Result<Row, CorruptReason> {
+) -> Result<RowRef<'a>, CorruptReason> {
     let bm = c.take(BITMAP_LEN)?;
     if !NULLABLE_COUNT.is_multiple_of(8)
         && bm.last().is_some_and(|b| b >> (NULLABLE_COUNT % 8) != 0)
     {
         return Err(CorruptReason::BitmapPadding { row: row_index });
     }
-    let mut row = Row {
-        seq,
-        ..Row::default()
-    };
+    let mut row = RowRef::new();
+    row.set(Col::Seq, ValueRef::Int(seq.0 as i64));
     for d in COLUMNS {
         if d.col == Col::Seq {
             continue;
@@ -325,20 +348,20 @@ fn decode_row(
             }
         }
         let value = match d.ty {
-            LogicalType::U64 => Value::Int(c.uvarint()? as i64),
+            LogicalType::U64 => ValueRef::Int(c.uvarint()? as i64),
             LogicalType::TimestampMicros => {
                 let x = c.ivarint()?;
                 if row_index == 0 {
                     bases[idx] = x;
-                    Value::Int(x)
+                    ValueRef::Int(x)
                 } else {
-                    Value::Int(x.wrapping_add(bases[idx]))
+                    ValueRef::Int(x.wrapping_add(bases[idx]))
                 }
             }
-            LogicalType::Int => Value::Int(c.ivarint()?),
+            LogicalType::Int => ValueRef::Int(c.ivarint()?),
             LogicalType::Bool => match c.u8()? {
-                0 => Value::Bool(false),
-                1 => Value::Bool(true),
+                0 => ValueRef::Bool(false),
+                1 => ValueRef::Bool(true),
                 byte => {
                     return Err(CorruptReason::BadBool {
                         column: d.name,
@@ -349,16 +372,16 @@ fn decode_row(
             LogicalType::Str | LogicalType::Json => {
                 let b = c.len_prefixed()?;
                 if d.col == Col::Level {
-                    row.level = parse_level(b)?;
-                    continue;
+                    ValueRef::Str(parse_level(b)?.as_str())
+                } else {
+                    ValueRef::Str(
+                        std::str::from_utf8(b)
+                            .map_err(|_| CorruptReason::InvalidUtf8 { column: d.name })?,
+                    )
                 }
-                let s = std::str::from_utf8(b)
-                    .map_err(|_| CorruptReason::InvalidUtf8 { column: d.name })?;
-                Value::Str(s.to_owned())
             }
         };
-        row.set(d.col, value)
-            .map_err(|_| CorruptReason::Schema { column: d.name })?;
+        row.set(d.col, value);
     }
     Ok(row)
 }
