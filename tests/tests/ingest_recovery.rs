@@ -97,6 +97,26 @@ fn counts<'a>(rows: impl Iterator<Item = &'a str>) -> BTreeMap<String, u64> {
     m
 }
 
+/// Posts one entry with `message` twice: under the recovered batch id `replayed` (which
+/// must answer 200, deduplicated, with the `count` rows stored before the restart), then
+/// under a fresh batch id (which must be stored: 201).
+async fn replay_then_fresh(d: &Ingestd, replayed: &str, count: u64, message: &str) {
+    let body = serde_json::to_vec(&json!([{"level": "info", "message": message}])).unwrap();
+    let (a, _) = post_as_sdk(&d.url(), &d.api_key, Sdk::Node020, Some(replayed), &body)
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.status, a.json),
+        (200, json!({"count": count, "deduplicated": true})),
+        "{}",
+        d.log()
+    );
+    let (a, _) = post_as_sdk(&d.url(), &d.api_key, Sdk::Node020, Some("fresh"), &body)
+        .await
+        .unwrap();
+    assert_eq!(a.status, 201, "{}", d.log());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_hours_are_built_sealed_and_cleaned_at_start_up() {
     let work = tempfile::tempdir().unwrap();
@@ -199,19 +219,8 @@ async fn past_hours_are_built_sealed_and_cleaned_at_start_up() {
     assert_eq!(built_meta.rows, built_records[0].rows.len() as u64);
 
     // The batch ids of recent hours were recovered: a replay of `built-1` is deduplicated.
-    let body = serde_json::to_vec(&json!([{"level": "info", "message": "replay?"}])).unwrap();
-    let (a, _) = post_as_sdk(&d.url(), &d.api_key, Sdk::Node020, Some("built-1"), &body)
-        .await
-        .unwrap();
-    assert_eq!(
-        (a.status, a.json),
-        (200, json!({"count": 6, "deduplicated": true}))
-    );
     // New rows continue after the highest recovered sequence number.
-    let (a, _) = post_as_sdk(&d.url(), &d.api_key, Sdk::Node020, Some("fresh"), &body)
-        .await
-        .unwrap();
-    assert_eq!(a.status, 201);
+    replay_then_fresh(&d, "built-1", 6, "replay?").await;
 
     let st = d.sigterm(Duration::from_secs(30)).unwrap();
     assert_eq!(st.code(), Some(0), "{}", d.log());
@@ -273,18 +282,7 @@ async fn wals_cut_short_while_being_created_are_removed_at_start_up() {
     );
 
     // The acknowledged rows before the crash are kept, and ingest goes on after them.
-    let body = serde_json::to_vec(&json!([{"level": "info", "message": "after restart"}])).unwrap();
-    let (a, _) = post_as_sdk(&d.url(), &d.api_key, Sdk::Node020, Some("kept-1"), &body)
-        .await
-        .unwrap();
-    assert_eq!(
-        (a.status, a.json),
-        (200, json!({"count": 5, "deduplicated": true}))
-    );
-    let (a, _) = post_as_sdk(&d.url(), &d.api_key, Sdk::Node020, Some("fresh"), &body)
-        .await
-        .unwrap();
-    assert_eq!(a.status, 201, "{}", d.log());
+    replay_then_fresh(&d, "kept-1", 5, "after restart").await;
 
     let st = d.sigterm(Duration::from_secs(30)).unwrap();
     assert_eq!(st.code(), Some(0), "{}", d.log());

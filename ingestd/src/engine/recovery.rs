@@ -15,8 +15,7 @@
 use std::fs;
 
 use opentrace_shared::chunk::ChunkReader;
-use opentrace_shared::datadir::{FileInfo, fsync_dir};
-use opentrace_shared::datadir::{Problem, scan};
+use opentrace_shared::datadir::{FileInfo, Problem, fsync_dir, scan};
 use opentrace_shared::meta::HourMeta;
 use opentrace_shared::time::now_micros;
 use opentrace_shared::wal::{
