@@ -11,6 +11,7 @@
 //!   race and after a restart (the id is in the WAL).
 //! - Overload (WAL/queue over its limit) is [`StoreError::Backpressure`]; a full disk is
 //!   [`StoreError::DiskFull`]: both become 503 + `Retry-After`, so SDKs retry the same batch.
+//!   [`Store::overloaded`] lets the HTTP layer answer that 503 before reading the body.
 //! - [`Store::shutdown`] is called once after the HTTP server has drained: flush, fsync,
 //!   close files.
 
@@ -88,6 +89,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// The row count of an already durable batch, if this id was seen.
     fn lookup_batch(&self, id: &BatchId) -> Option<u32>;
+
+    /// `Some(retry delay)` while an append would be refused with
+    /// [`StoreError::Backpressure`] whatever its rows. The HTTP layer asks before it reads
+    /// a request's body, so an overloaded server spends no CPU inflating and parsing
+    /// batches it would refuse anyway, and keeps it for the work that is behind.
+    fn overloaded(&self) -> Option<Duration> {
+        None
+    }
 
     /// Current counters.
     fn stats(&self) -> StoreStats;

@@ -193,6 +193,60 @@ async fn backpressure_is_503_with_retry_after_never_429() {
 }
 
 #[tokio::test]
+async fn an_overloaded_store_is_answered_before_the_body_is_read() {
+    let h = Harness::start().await;
+    h.store.overloaded.store(true, Ordering::SeqCst);
+    // A body that is not gzip at all: had it been read and inflated, this would be 400.
+    let req = h
+        .post("/api/v2/logs")
+        .header("content-encoding", "gzip")
+        .body(Full::new(Bytes::from_static(b"not gzip, not json")))
+        .unwrap();
+    let r = h.send(req).await;
+    assert_eq!(r.status, 503, "{:?}", r.body);
+    assert_eq!(r.headers.get("retry-after").unwrap(), "2");
+    let m = h.get("/metrics").await;
+    let metrics = String::from_utf8_lossy(&m.body);
+    assert!(
+        metrics.contains("opentrace_ingest_bytes_received_total 0"),
+        "the refused body was not read: {metrics}"
+    );
+    // A replay of a batch that is already durable still gets its answer, and a dry run
+    // (which stores nothing) is still validated.
+    h.store
+        .batches
+        .lock()
+        .unwrap()
+        .insert(opentrace_shared::BatchId("b-1".into()), 3);
+    let replay = h
+        .post("/api/v2/logs")
+        .header("x-batch-id", "b-1")
+        .body(Full::new(Bytes::from_static(b"[]")))
+        .unwrap();
+    let replayed = h.send(replay).await;
+    assert_eq!(
+        (replayed.status, replayed.json()),
+        (200, json!({"count": 3, "deduplicated": true}))
+    );
+    let dry = h
+        .post_json(
+            "/api/v2/logs?validate=1",
+            r#"[{"level":"info","message":"a"}]"#,
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{:?}", dry.body);
+    h.store.overloaded.store(false, Ordering::SeqCst);
+    assert_eq!(
+        h.post_json("/api/v2/logs", r#"[{"level":"info","message":"a"}]"#)
+            .await
+            .status,
+        201
+    );
+    assert_eq!(h.store.rows().len(), 1);
+    h.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn bad_bodies_are_400_bad_entries_are_reported() {
     let h = Harness::start().await;
     for body in ["not json", "", "42", "[{\"level\":"] {

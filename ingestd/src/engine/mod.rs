@@ -142,10 +142,8 @@ impl Engine {
                 deduplicated: true,
             });
         }
-        if self.stats.builds_pending() > self.max_pending_builds() {
-            return Err(EngineError::Busy {
-                retry_after_secs: 2,
-            });
+        if let Some(retry_after_secs) = self.overloaded() {
+            return Err(EngineError::Busy { retry_after_secs });
         }
         let (reply, rx) = oneshot::channel();
         match self.tx.try_send(WriterMsg::Append {
@@ -164,8 +162,10 @@ impl Engine {
         rx.await.map_err(|_| EngineError::Stopped("writer"))?
     }
 
-    fn max_pending_builds(&self) -> u64 {
-        self.stats.max_pending_builds()
+    /// `Some(seconds to wait)` while more WALs wait for the chunk builder than
+    /// [`EngineConfig::max_pending_builds`]: every append is refused until it catches up.
+    pub fn overloaded(&self) -> Option<u32> {
+        (self.stats.builds_pending() > self.stats.max_pending_builds()).then_some(2)
     }
 
     /// The stored row count of a batch id seen recently, if any.

@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, HeaderValue};
@@ -154,6 +155,12 @@ impl App {
                 &json!({"count": count, "deduplicated": true}),
             );
         }
+        // Overloaded: refuse before reading the body, so that the CPU goes to the work
+        // that is behind rather than to inflating and parsing a batch that would be
+        // refused anyway. (A dry run stores nothing and is still answered.)
+        if !validate && let Some(retry_after) = self.store.overloaded() {
+            return busy(retry_after);
+        }
         let declared = req
             .headers()
             .get(CONTENT_LENGTH)
@@ -232,10 +239,7 @@ impl App {
                 };
                 responses::json(status, &with_rejected(json!({"count": o.count}), &rejected))
             }
-            Err(StoreError::Backpressure { retry_after }) => responses::unavailable(
-                "ingest is overloaded; retry later",
-                retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
-            ),
+            Err(StoreError::Backpressure { retry_after }) => busy(retry_after),
             Err(StoreError::DiskFull) => responses::unavailable("disk full; retry later", 30),
             Err(e) => {
                 tracing::error!("store append failed: {e}");
@@ -243,6 +247,14 @@ impl App {
             }
         }
     }
+}
+
+/// 503 for an overloaded store, `Retry-After` in whole seconds rounded up.
+fn busy(retry_after: Duration) -> Resp {
+    responses::unavailable(
+        "ingest is overloaded; retry later",
+        retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
+    )
 }
 
 fn with_rejected(

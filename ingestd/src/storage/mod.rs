@@ -100,6 +100,12 @@ impl Store for EngineStore {
         self.0.lookup_batch(id)
     }
 
+    fn overloaded(&self) -> Option<Duration> {
+        self.0
+            .overloaded()
+            .map(|secs| Duration::from_secs(u64::from(secs)))
+    }
+
     fn stats(&self) -> StoreStats {
         let s = self.0.stats();
         StoreStats {

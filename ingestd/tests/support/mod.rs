@@ -23,7 +23,10 @@ use opentrace_shared::{BatchId, Row};
 pub struct MemStore {
     pub rows: Mutex<Vec<Row>>,
     pub batches: Mutex<HashMap<BatchId, u32>>,
+    /// `append` answers Backpressure.
     pub backpressure: AtomicBool,
+    /// `overloaded` answers a delay (the store says so before any body is read).
+    pub overloaded: AtomicBool,
     pub shutdown_called: AtomicBool,
 }
 
@@ -68,6 +71,12 @@ impl Store for MemStore {
 
     fn lookup_batch(&self, id: &BatchId) -> Option<u32> {
         self.batches.lock().unwrap().get(id).copied()
+    }
+
+    fn overloaded(&self) -> Option<Duration> {
+        self.overloaded
+            .load(Ordering::SeqCst)
+            .then_some(Duration::from_millis(1500))
     }
 
     fn stats(&self) -> StoreStats {
