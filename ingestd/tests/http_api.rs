@@ -177,19 +177,18 @@ async fn replayed_batch_id_is_deduplicated() {
 async fn backpressure_is_503_with_retry_after_never_429() {
     let h = Harness::start().await;
     h.store.backpressure.store(true, Ordering::SeqCst);
-    let r = h
-        .post_json("/api/v2/logs", r#"[{"level":"info","message":"a"}]"#)
-        .await;
+    let r = post_one(&h).await;
     assert_eq!(r.status, 503);
     assert_eq!(r.headers.get("retry-after").unwrap(), "2"); // 1.5 s rounded up
     h.store.backpressure.store(false, Ordering::SeqCst);
-    assert_eq!(
-        h.post_json("/api/v2/logs", r#"[{"level":"info","message":"a"}]"#)
-            .await
-            .status,
-        201
-    );
+    assert_eq!(post_one(&h).await.status, 201);
     h.stop().await.unwrap();
+}
+
+/// Posts one valid entry.
+async fn post_one(h: &Harness) -> support::Reply {
+    h.post_json("/api/v2/logs", r#"[{"level":"info","message":"a"}]"#)
+        .await
 }
 
 #[tokio::test]
@@ -236,12 +235,7 @@ async fn an_overloaded_store_is_answered_before_the_body_is_read() {
         .await;
     assert_eq!(dry.status, 200, "{:?}", dry.body);
     h.store.overloaded.store(false, Ordering::SeqCst);
-    assert_eq!(
-        h.post_json("/api/v2/logs", r#"[{"level":"info","message":"a"}]"#)
-            .await
-            .status,
-        201
-    );
+    assert_eq!(post_one(&h).await.status, 201);
     assert_eq!(h.store.rows().len(), 1);
     h.stop().await.unwrap();
 }
