@@ -19,6 +19,12 @@ impl Seq {
     pub fn next(self) -> Seq {
         Seq(self.0 + 1)
     }
+
+    /// The sequence number `n` after this one: the first seq after a batch of `n` rows
+    /// starting here.
+    pub fn after(self, n: u64) -> Seq {
+        Seq(self.0 + n)
+    }
 }
 
 impl fmt::Display for Seq {

@@ -3,10 +3,10 @@
 mod wal_support;
 
 use opentrace_shared::wal::{
-    FRAME_HEADER_LEN, TailStop, WalRecord, WalWriter, decode_payload, encode_record, read_records,
-    read_wal,
+    FRAME_HEADER_LEN, PreparedRecord, TailStop, WalRecord, WalWriter, decode_payload,
+    encode_record, read_records, read_wal,
 };
-use opentrace_shared::{ChunkId, HourId};
+use opentrace_shared::{ChunkId, HourId, Seq};
 use proptest::prelude::*;
 use wal_support::{frame, record_strategy, sample_records};
 
@@ -22,6 +22,40 @@ proptest! {
         prop_assert_eq!(crc, crc32c::crc32c(&f[FRAME_HEADER_LEN..]));
         let back = decode_payload(&f[FRAME_HEADER_LEN..]).unwrap();
         prop_assert_eq!(&back, &rec);
+    }
+
+    /// A record encoded ahead and finished with its seqs and receive time is byte for byte
+    /// the record encoded with them, for receive times of the same varint length as the
+    /// encoding time and for ones that are not (those keep the encoding time).
+    #[test]
+    fn a_prepared_record_finishes_into_the_plain_encoding(
+        rec in record_strategy(6),
+        first in prop_oneof![Just(0u64), 1u64..1_000_000_000, Just(u64::MAX - 10)],
+        encoded_at in prop_oneof![Just(1_776_507_330_000_000i64), any::<i64>()],
+        now in prop_oneof![1_700_000_000_000_000i64..1_900_000_000_000_000, any::<i64>()],
+    ) {
+        let mut prepared =
+            PreparedRecord::encode(rec.batch_id.clone(), rec.rows.clone(), encoded_at).unwrap();
+        prop_assert_eq!(prepared.rows() as usize, rec.rows.len());
+        let got = prepared.finish(Seq(first), now).to_vec();
+        let stored = prepared.received_at();
+        prop_assert!(stored == now || stored == encoded_at);
+        if (1i64 << 48..1i64 << 55).contains(&encoded_at) && (1i64 << 48..1i64 << 55).contains(&now) {
+            prop_assert_eq!(stored, now);
+        }
+        let mut want_rec = rec.clone();
+        for (i, r) in want_rec.rows.iter_mut().enumerate() {
+            r.seq = Seq(first + i as u64);
+            r.received_at = stored;
+        }
+        let mut want = Vec::new();
+        encode_record(&want_rec, &mut want).unwrap();
+        prop_assert_eq!(&got, &want);
+        prop_assert_eq!(decode_payload(&got[FRAME_HEADER_LEN..]).unwrap(), want_rec);
+        // Finishing again (a retried append) gives a valid frame for the new values.
+        let again = prepared.finish(Seq(first / 2), now).to_vec();
+        let back = decode_payload(&again[FRAME_HEADER_LEN..]).unwrap();
+        prop_assert_eq!(back.rows.first().map(|r| r.seq), rec.rows.first().map(|_| Seq(first / 2)));
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The storage engine of ingestd: durable appends with group commit, chunk building, hourly
 //! seal, crash recovery and batch dedupe.
 //!
-//! Data flows one way: [`Engine::append`] hands rows to the writer thread, which assigns
-//! sequence numbers, appends one WAL record per batch and fsyncs once for every batch waiting
-//! (group commit) before any of them is acknowledged. Full WALs go to the builder thread,
+//! Data flows one way: [`Engine::append`] encodes a batch's rows as one WAL record on the
+//! caller's thread and hands it to the writer thread, which fills in its sequence numbers
+//! and receive time, appends it and fsyncs once for every batch waiting (group commit)
+//! before any of them is acknowledged. Full WALs go to the builder thread,
 //! which turns each into `chunk_NNN.{idx,col}` (published by rename) and deletes the WAL; once
 //! an hour has ended and all its WALs are built, the builder writes its `meta.json`.
 
@@ -20,6 +21,8 @@ use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 
 use opentrace_shared::datadir::DataDir;
+use opentrace_shared::time::now_micros;
+use opentrace_shared::wal::PreparedRecord;
 use opentrace_shared::{BatchId, Row};
 use tokio::sync::oneshot;
 
@@ -76,7 +79,7 @@ pub(crate) enum WriterMsg {
     /// Append one batch and reply once it is durable.
     Append {
         batch_id: Option<BatchId>,
-        rows: Vec<Row>,
+        record: PreparedRecord,
         reply: oneshot::Sender<Result<AppendOutcome, EngineError>>,
     },
     /// Hand the current WAL to the builder, wait for every build, then reply.
@@ -128,6 +131,8 @@ impl Engine {
     /// Appends a batch; resolves once its rows are fsynced (or the batch was a replay).
     ///
     /// Rows must have been through the pipeline; `seq` and `received_at` are assigned here.
+    /// The record is encoded on the caller's thread, so that the writer thread, which every
+    /// acknowledgement waits for, only fills in those two values.
     /// Answers [`EngineError::Busy`] instead of queueing without bound.
     pub async fn append(
         &self,
@@ -145,10 +150,11 @@ impl Engine {
         if let Some(retry_after_secs) = self.overloaded() {
             return Err(EngineError::Busy { retry_after_secs });
         }
+        let record = PreparedRecord::encode(batch_id.clone(), rows, now_micros())?;
         let (reply, rx) = oneshot::channel();
         match self.tx.try_send(WriterMsg::Append {
             batch_id,
-            rows,
+            record,
             reply,
         }) {
             Ok(()) => {}

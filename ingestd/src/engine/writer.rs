@@ -1,4 +1,6 @@
 //! The writer thread: assigns sequence numbers, appends WAL records and group-commits.
+//! Records arrive encoded ([`opentrace_shared::wal::PreparedRecord`]); the writer fills in
+//! their seqs and receive time.
 //!
 //! One thread owns the active WAL. It takes every batch waiting in its queue, appends one
 //! record per batch, fsyncs once, and only then acknowledges all of them. It rotates the WAL
@@ -13,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use opentrace_shared::datadir::{DataDir, fsync_dir, scan_hour};
 use opentrace_shared::time::now_micros;
-use opentrace_shared::wal::{WalRecord, WalWriter, encode_record};
-use opentrace_shared::{BatchId, ChunkId, HourId, Row, Seq};
+use opentrace_shared::wal::{PreparedRecord, WalWriter};
+use opentrace_shared::{BatchId, ChunkId, HourId, Seq};
 use tokio::sync::oneshot;
 
 use super::builder::BuildJob;
@@ -57,7 +59,6 @@ struct Writer {
     build_tx: Sender<BuildJob>,
     dedupe: Arc<Dedupe>,
     stats: Arc<EngineStats>,
-    buf: Vec<u8>,
 }
 
 /// Starts the writer thread.
@@ -78,7 +79,6 @@ pub(crate) fn spawn(
         build_tx,
         dedupe,
         stats,
-        buf: Vec::with_capacity(1 << 20),
     };
     thread::Builder::new()
         .name("wal-writer".into())
@@ -120,7 +120,7 @@ impl Writer {
                 WriterMsg::Flush { reply } => flushes.push(reply),
                 WriterMsg::Append {
                     batch_id,
-                    mut rows,
+                    mut record,
                     reply,
                 } => {
                     if let Some(id) = &batch_id
@@ -133,20 +133,15 @@ impl Writer {
                         }));
                         continue;
                     }
-                    if rows.is_empty() {
+                    if record.is_empty() {
                         let _ = reply.send(Ok(AppendOutcome {
                             count: 0,
                             deduplicated: false,
                         }));
                         continue;
                     }
-                    let count = rows.len() as u32;
-                    for r in rows.iter_mut() {
-                        r.seq = self.next_seq;
-                        self.next_seq = self.next_seq.next();
-                        r.received_at = now;
-                    }
-                    match self.append_record(hour, batch_id.clone(), rows) {
+                    let count = record.rows();
+                    match self.append_record(hour, &mut record, now) {
                         Ok(bytes) => {
                             if let Some(id) = &batch_id {
                                 self.dedupe.insert(id.clone(), count, hour);
@@ -207,12 +202,13 @@ impl Writer {
         }
     }
 
-    /// Appends one batch record to the WAL of `hour`, opening it if needed.
+    /// Appends one batch record to the WAL of `hour`, opening it if needed, with the next
+    /// seqs and `now` as its receive time.
     fn append_record(
         &mut self,
         hour: HourId,
-        batch_id: Option<BatchId>,
-        rows: Vec<Row>,
+        record: &mut PreparedRecord,
+        now: i64,
     ) -> Result<u64, EngineError> {
         if self.active.is_none() {
             self.active = Some(open_new_wal(&self.cfg.data_dir, hour)?);
@@ -221,15 +217,15 @@ impl Writer {
         let Some(active) = self.active.as_mut() else {
             return Err(EngineError::Stopped("no active WAL"));
         };
-        let n = rows.len() as u64;
-        self.buf.clear();
-        encode_record(&WalRecord { batch_id, rows }, &mut self.buf)?;
-        active.wal.append_encoded(&self.buf).map_err(|e| match e {
+        let n = u64::from(record.rows());
+        let frame = record.finish(self.next_seq, now);
+        active.wal.append_encoded(frame).map_err(|e| match e {
             opentrace_shared::wal::WalError::Io { source, .. } => EngineError::from_io(source),
             other => EngineError::Wal(other),
         })?;
         active.rows += n;
-        Ok(self.buf.len() as u64)
+        self.next_seq = self.next_seq.after(n);
+        Ok(frame.len() as u64)
     }
 
     /// On an hour change: hand the old WAL to the builder and schedule the old hour's seal.

@@ -21,8 +21,8 @@ pub use reader::{
     summarize_wal,
 };
 pub use record::{
-    FRAME_HEADER_LEN, MAX_PAYLOAD_LEN, MIN_PAYLOAD_LEN, RecordSummary, WalRecord, decode_payload,
-    decode_payload_refs, decode_summary, encode_record,
+    FRAME_HEADER_LEN, MAX_PAYLOAD_LEN, MIN_PAYLOAD_LEN, PreparedRecord, RecordSummary, WalRecord,
+    decode_payload, decode_payload_refs, decode_summary, encode_record,
 };
 pub use tailer::WalTailer;
 pub use writer::{Recovered, WalWriter};

@@ -92,12 +92,20 @@ const MIN_ROW_LEN: usize = {
 /// On error `out` is left as it was. Fails if the rows' seqs are not consecutive or the
 /// payload would exceed [`MAX_PAYLOAD_LEN`].
 pub fn encode_record(rec: &WalRecord, out: &mut Vec<u8>) -> Result<(), WalError> {
+    encode_frame(rec, out).map(|_| ())
+}
+
+/// [`encode_record`], returning where the payload's fill-in values went.
+fn encode_frame(rec: &WalRecord, out: &mut Vec<u8>) -> Result<Slots, WalError> {
     let start = out.len();
     out.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
-    if let Err(e) = encode_payload(rec, out) {
-        out.truncate(start);
-        return Err(e);
-    }
+    let slots = match encode_payload(rec, out) {
+        Ok(slots) => slots,
+        Err(e) => {
+            out.truncate(start);
+            return Err(e);
+        }
+    };
     let payload_start = start + FRAME_HEADER_LEN;
     let payload_len = out.len() - payload_start;
     let len32 = match u32::try_from(payload_len) {
@@ -107,13 +115,134 @@ pub fn encode_record(rec: &WalRecord, out: &mut Vec<u8>) -> Result<(), WalError>
             return Err(WalError::RecordTooLarge { len: payload_len });
         }
     };
-    let crc = crc32c::crc32c(&out[payload_start..]);
     out[start..start + 4].copy_from_slice(&len32.to_le_bytes());
-    out[start + 4..payload_start].copy_from_slice(&crc.to_le_bytes());
-    Ok(())
+    write_crc(&mut out[start..]);
+    Ok(slots)
 }
 
-fn encode_payload(rec: &WalRecord, out: &mut Vec<u8>) -> Result<(), WalError> {
+/// Writes the CRC32C of a frame's payload into its header (`frame` starts at the header).
+fn write_crc(frame: &mut [u8]) {
+    let crc = crc32c::crc32c(&frame[FRAME_HEADER_LEN..]);
+    frame[4..FRAME_HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// A batch's record encoded before the two values only the WAL's single writer knows: the
+/// seq of its first row and the time the batch is appended.
+///
+/// ingestd encodes each batch on the thread that decoded it ([`PreparedRecord::encode`]);
+/// its writer thread then only fills in those values and the CRC
+/// ([`PreparedRecord::finish`]), which keeps the serial part of an append (the part every
+/// waiting request's acknowledgement queues behind) small. The finished frame is byte for
+/// byte what [`encode_record`] gives for the same rows with those values.
+#[derive(Debug)]
+pub struct PreparedRecord {
+    frame: Vec<u8>,
+    rows: u32,
+    slots: Slots,
+    received_at: i64,
+}
+
+impl PreparedRecord {
+    /// Encodes `rows` as one record, every row with `received_at` (its final value is set
+    /// by [`PreparedRecord::finish`]; pass the current time). The rows' own `seq` and
+    /// `received_at` are ignored.
+    ///
+    /// Fails if the payload would exceed [`MAX_PAYLOAD_LEN`] or a row does not fit the
+    /// schema.
+    pub fn encode(
+        batch_id: Option<BatchId>,
+        mut rows: Vec<Row>,
+        received_at: i64,
+    ) -> Result<PreparedRecord, WalError> {
+        let count = u32::try_from(rows.len()).map_err(|_| WalError::RecordTooLarge {
+            len: MAX_PAYLOAD_LEN + 1,
+        })?;
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.seq = Seq(i as u64);
+            r.received_at = received_at;
+        }
+        let mut frame = Vec::new();
+        let slots = encode_frame(&WalRecord { batch_id, rows }, &mut frame)?;
+        Ok(PreparedRecord {
+            frame,
+            rows: count,
+            slots,
+            received_at,
+        })
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> u32 {
+        self.rows
+    }
+
+    /// Bytes of the frame.
+    pub fn len(&self) -> usize {
+        self.frame.len()
+    }
+
+    /// Whether the record has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// The `received_at` the rows carry.
+    pub fn received_at(&self) -> i64 {
+        self.received_at
+    }
+
+    /// Sets the seq of the first row (the others follow it) and every row's
+    /// `received_at`, and returns the frame, ready for [`super::WalWriter::append_encoded`].
+    ///
+    /// Row 0 holds `received_at` as a varint of the length the encoding time had, and every
+    /// time from 1978 to 3111 has the same length. Should the clock jump outside that
+    /// range between encoding and now, the rows keep the encoding time instead
+    /// ([`PreparedRecord::received_at`] tells which).
+    pub fn finish(&mut self, first: Seq, received_at: i64) -> &[u8] {
+        if self.rows > 0 {
+            // An empty record's first seq is 0, as `encode_record` writes it.
+            let at = FRAME_HEADER_LEN + self.slots.first_seq;
+            self.frame[at..at + 8].copy_from_slice(&first.0.to_le_bytes());
+        }
+        match self.slots.received_at {
+            None => self.received_at = received_at,
+            Some(at) => self.patch_received_at(at, received_at),
+        }
+        write_crc(&mut self.frame);
+        &self.frame
+    }
+
+    /// Writes `received_at` over row 0's (at payload offset `at`) if its varint has the
+    /// same length.
+    fn patch_received_at(&mut self, at: usize, received_at: i64) {
+        let mut new = Vec::with_capacity(10);
+        put_uvarint(&mut new, zigzag(received_at));
+        let at = FRAME_HEADER_LEN + at;
+        let old_len = self.frame[at..]
+            .iter()
+            .position(|b| b & 0x80 == 0)
+            .map_or(usize::MAX, |p| p + 1);
+        if new.len() == old_len {
+            self.frame[at..at + old_len].copy_from_slice(&new);
+            self.received_at = received_at;
+        }
+    }
+}
+
+/// Where [`encode_payload`] put the two values a [`PreparedRecord`] fills in later,
+/// relative to the start of the payload.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slots {
+    /// The 8 bytes of the first seq.
+    first_seq: usize,
+    /// Row 0's `received_at` varint (`None` without rows).
+    received_at: Option<usize>,
+}
+
+/// Appends `rec`'s payload; returns where the first seq and row 0's `received_at` went.
+fn encode_payload(rec: &WalRecord, out: &mut Vec<u8>) -> Result<Slots, WalError> {
+    let payload_start = out.len();
+    let mut slots = Slots::default();
     match &rec.batch_id {
         None => put_uvarint(out, 0),
         Some(b) => {
@@ -122,6 +251,7 @@ fn encode_payload(rec: &WalRecord, out: &mut Vec<u8>) -> Result<(), WalError> {
         }
     }
     let first = rec.rows.first().map_or(0, |r| r.seq.0);
+    slots.first_seq = out.len() - payload_start;
     out.extend_from_slice(&first.to_le_bytes());
     put_uvarint(out, rec.rows.len() as u64);
     let mut bases = [0i64; NUM_COLUMNS];
@@ -134,22 +264,27 @@ fn encode_payload(rec: &WalRecord, out: &mut Vec<u8>) -> Result<(), WalError> {
                 found: row.seq.0,
             });
         }
-        encode_row(row, i == 0, &mut bases, out)?;
+        let at = encode_row(row, i == 0, &mut bases, out)?;
+        if i == 0 {
+            slots.received_at = at.map(|a| a - payload_start);
+        }
     }
-    Ok(())
+    Ok(slots)
 }
 
 fn schema_mismatch(col: Col) -> WalError {
     WalError::Schema { column: col.name() }
 }
 
+/// Appends one row; for the first row, returns where its `received_at` varint starts.
 #[inline]
 fn encode_row(
     row: &Row,
     first_row: bool,
     bases: &mut [i64; NUM_COLUMNS],
     out: &mut Vec<u8>,
-) -> Result<(), WalError> {
+) -> Result<Option<usize>, WalError> {
+    let mut received_at = None;
     let bm_at = out.len();
     out.extend_from_slice(&[0u8; BITMAP_LEN]);
     let mut bitmap = [0u8; BITMAP_LEN];
@@ -174,6 +309,9 @@ fn encode_row(
             (LogicalType::U64, ValueRef::Int(x)) => put_uvarint(out, x as u64),
             (LogicalType::TimestampMicros, ValueRef::Int(x)) => {
                 if first_row {
+                    if d.col == Col::ReceivedAt {
+                        received_at = Some(out.len());
+                    }
                     bases[idx] = x;
                     put_uvarint(out, zigzag(x));
                 } else {
@@ -190,7 +328,7 @@ fn encode_row(
         }
     }
     out[bm_at..bm_at + BITMAP_LEN].copy_from_slice(&bitmap);
-    Ok(())
+    Ok(received_at)
 }
 
 /// Decodes and validates one record payload (the bytes after the frame header).
