@@ -154,15 +154,16 @@ impl PreparedRecord {
         mut rows: Vec<Row>,
         received_at: i64,
     ) -> Result<PreparedRecord, WalError> {
-        let count = u32::try_from(rows.len()).map_err(|_| WalError::RecordTooLarge {
-            len: MAX_PAYLOAD_LEN + 1,
-        })?;
+        let n = rows.len();
         for (i, r) in rows.iter_mut().enumerate() {
             r.seq = Seq(i as u64);
             r.received_at = received_at;
         }
         let mut frame = Vec::new();
         let slots = encode_frame(&WalRecord { batch_id, rows }, &mut frame)?;
+        // Every row takes at least a byte of a payload capped at `MAX_PAYLOAD_LEN`, so a
+        // record that encoded has fewer rows than `u32::MAX`.
+        let count = u32::try_from(n).map_err(|_| WalError::RecordTooLarge { len: frame.len() })?;
         Ok(PreparedRecord {
             frame,
             rows: count,
@@ -174,11 +175,6 @@ impl PreparedRecord {
     /// Number of rows.
     pub fn rows(&self) -> u32 {
         self.rows
-    }
-
-    /// Bytes of the frame.
-    pub fn len(&self) -> usize {
-        self.frame.len()
     }
 
     /// Whether the record has no rows.
